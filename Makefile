@@ -1,0 +1,33 @@
+# The README's two commands: `make demo` and `make test`. Everything else serves them.
+SHELL := /bin/bash
+PY := .venv/bin/python
+VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
+export QT_QPA_PLATFORM := offscreen
+
+.PHONY: setup test lint pytest demo package bench clean
+
+setup:
+	@bash devtools/setup.sh
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+pytest: setup
+	@tmp=$$(mktemp -d) && chmod 700 $$tmp && \
+	QGIS_CUSTOM_CONFIG_PATH=$$tmp XDG_RUNTIME_DIR=$$tmp $(PY) -m pytest $(PYTEST_ARGS); \
+	rc=$$?; rm -rf $$tmp; exit $$rc
+
+test: setup lint pytest
+
+demo: setup
+	$(PY) -m devtools.demo
+
+package: setup
+	$(PY) -m devtools.package --out dist
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf dist build .pytest_cache .ruff_cache .qgis-settings demo_output

@@ -1,0 +1,1 @@
+"""Developer tooling (setup, headless qgis_process); not shipped in the plugin ZIP."""

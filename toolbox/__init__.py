@@ -1,0 +1,4 @@
+"""Processing provider and algorithms.
+
+Named ``toolbox`` so it never shadows QGIS' own ``processing`` package.
+"""

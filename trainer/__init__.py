@@ -1,0 +1,1 @@
+"""Training, evaluation and export of the plugin's models; never imports ``qgis``."""

@@ -1,0 +1,1 @@
+"""Qt and QGIS widgets: a thin layer over ``engine``."""
