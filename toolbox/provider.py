@@ -28,4 +28,6 @@ class AerialSegmentationProvider(QgsProcessingProvider):
             self.addAlgorithm(algorithm)
 
     def _algorithms(self) -> list:
-        return []
+        from .segment_algorithm import SegmentRasterAlgorithm
+
+        return [SegmentRasterAlgorithm()]
