@@ -16,7 +16,7 @@ from qgis.core import (
     QgsSettings,
 )
 from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import Qt, pyqtSignal
+from qgis.PyQt.QtCore import Qt, QTimer, pyqtSignal
 from qgis.PyQt.QtGui import QColor, QGuiApplication
 from qgis.PyQt.QtWidgets import (
     QComboBox,
@@ -329,16 +329,27 @@ class SegmentationDock(QgsDockWidget):
         self.copy_command_button.setVisible(bool(report.install_command))
         self.run_button.setEnabled(report.ok)
         if report.ok:
-            self._devices = detect_devices()
-            self.device_label.setText(describe_devices(self._devices))
+            if self._devices is not None:
+                self.device_label.setText(describe_devices(self._devices))
         else:
             self.device_label.setText("Unknown until the missing packages are installed.")
+
+    def detect_devices(self) -> dict:
+        """Detected once, when first needed: importing torch to ask it takes seconds."""
+        if self._devices is None and self.dependencies.ok:
+            self._devices = detect_devices()
+            self.device_label.setText(describe_devices(self._devices))
+        return self._devices or {}
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        super().showEvent(event)
+        QTimer.singleShot(0, self.detect_devices)
 
     def copy_install_command(self) -> None:
         QGuiApplication.clipboard().setText(self.dependencies.install_command)
 
     def copy_diagnostics(self) -> str:
-        text = diagnostics_text(self.dependencies, self._devices)
+        text = diagnostics_text(self.dependencies, self.detect_devices() or None)
         QGuiApplication.clipboard().setText(text)
         self._message("Diagnostics copied to the clipboard.", Qgis.Info, duration=3)
         return text
@@ -516,31 +527,27 @@ class SegmentationDock(QgsDockWidget):
 
 
 def describe_devices(devices: dict) -> str:
-    """One plain line on what the engine found, e.g. 'CUDA: not available; CPU ready'."""
-    if "error" in devices and len(devices) == 1:
+    """Plain words on what the engine found, from ``engine.backends.available_devices()``."""
+    if "error" in devices:
         return f"Device detection failed: {devices['error']}"
-    cuda = _first(devices, "cuda", "cuda_available", "cuda_ok")
-    providers = _first(devices, "providers", "onnx_providers", "execution_providers")
-    parts = []
-    if cuda is not None:
-        detail = _first(devices, "cuda_reason", "cuda_detail", "cuda_message", "gpu")
-        text = "available" if cuda else "not available"
-        if detail and not isinstance(detail, bool):
-            text += f" ({detail})"
-        parts.append(f"CUDA: {text}")
-    if providers:
-        names = providers if isinstance(providers, list | tuple) else [providers]
-        parts.append(
-            "ONNX Runtime: " + ", ".join(str(n).replace("ExecutionProvider", "") for n in names)
+    providers = [
+        str(p).replace("ExecutionProvider", "") for p in devices.get("onnxruntime_providers", [])
+    ]
+    if devices.get("onnxruntime_cuda"):
+        first = "CUDA GPU found: Auto runs on the GPU."
+    elif devices.get("torch_cuda"):
+        first = (
+            "CUDA works in torch only: install onnxruntime-gpu to run ONNX models on the GPU; "
+            "Auto runs on the CPU."
         )
-    return "; ".join(parts) or ", ".join(f"{k}: {v}" for k, v in devices.items())
-
-
-def _first(mapping: dict, *keys):
-    for key in keys:
-        if key in mapping:
-            return mapping[key]
-    return None
+    else:
+        first = "No CUDA GPU found: Auto runs on the CPU."
+    details = []
+    if devices.get("onnxruntime"):
+        details.append(f"ONNX Runtime {devices['onnxruntime']} ({', '.join(providers) or '-'})")
+    if devices.get("torch"):
+        details.append(f"torch {devices['torch']}")
+    return first + (f" {'; '.join(details)}." if details else "")
 
 
 def format_area(square_metres: float | None) -> str:

@@ -1,0 +1,127 @@
+"""The panel: what it offers, what it remembers, and a run from Run to the styled layer."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from qgis.core import QgsApplication, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
+from qgis.PyQt.QtWidgets import QApplication
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def make_dock(plugin_package, plugin_iface, clean_project, isolated_settings):
+    from aerial_segmentation.ui.dock import SegmentationDock
+
+    docks = []
+
+    def make(**kwargs):
+        dock = SegmentationDock(plugin_iface, **kwargs)
+        docks.append(dock)
+        return dock
+
+    yield make
+    for dock in docks:
+        dock.shutdown()
+        dock.deleteLater()
+    QApplication.processEvents()
+
+
+def wait_for(dock, timeout=30.0):
+    """Spin the event loop until the panel's task has finished (done() ran on this thread)."""
+    deadline = time.monotonic() + timeout
+    while dock.task is not None and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    assert dock.task is None, "the segmentation task did not finish in time"
+    return dock.last_outcome
+
+
+def test_layer_picker_lists_only_file_rasters(make_dock, clean_project, tiny, tmp_path):
+    rasters = [
+        QgsRasterLayer(str(tiny.write_raster(tmp_path / f"r{i}.tif")), f"r{i}", "gdal")
+        for i in range(2)
+    ]
+    points = QgsVectorLayer("Point?crs=EPSG:32633", "points", "memory")
+    polygons = QgsVectorLayer("Polygon?crs=EPSG:32633", "areas", "memory")
+    clean_project.addMapLayers([*rasters, points, polygons])
+    dock = make_dock()
+
+    listed = [dock.layer_combo.layer(i) for i in range(dock.layer_combo.count())]
+    assert sorted(layer.name() for layer in listed) == ["r0", "r1"]
+    assert [dock.polygon_combo.layer(i).name() for i in range(dock.polygon_combo.count())] == [
+        "areas"
+    ]
+
+
+def test_model_picker_lists_the_bundled_models(make_dock, tiny_model, tmp_path):
+    default = make_dock()
+    bundled = sorted(p.stem for p in (ROOT / "resources" / "models").glob("*.onnx"))
+    assert [default.model_combo.itemText(i) for i in range(default.model_combo.count())] == bundled
+
+    folder = tmp_path / "bundled"
+    folder.mkdir()
+    for name in ("b_model.onnx", "a_model.onnx"):
+        shutil.copy(tiny_model, folder / name)
+    (folder / "a_model.md").write_text("model card")
+    dock = make_dock(bundled_models_dir=folder)
+    assert [dock.model_combo.itemText(i) for i in range(dock.model_combo.count())] == [
+        "a_model",
+        "b_model",
+    ]
+
+
+def test_model_card_shows_classes_gsd_tile_size_and_training_data(
+    make_dock, tiny_model, tiny, tiny_model_metadata
+):
+    dock = make_dock()
+    dock.set_model_path(tiny_model)
+    card = dock.model_card.text()
+    for name, color in zip(tiny.CLASS_NAMES, tiny.CLASS_COLORS):
+        assert name in card
+        assert "#{:02x}{:02x}{:02x}".format(*color) in card
+    assert "GSD 50 cm/px" in card and "tiles 64 px" in card
+    assert tiny_model_metadata.training_data in card
+    assert dock.overlap_spin.specialValueText() == "Model default (10 %)"
+
+
+def test_unreadable_model_is_explained_on_the_card(make_dock, tmp_path):
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not a model")
+    dock = make_dock()
+    dock.set_model_path(broken)
+    assert "Cannot read this model" in dock.model_card.text()
+
+
+def test_settings_are_remembered(make_dock, tiny_model, tmp_path):
+    first = make_dock()
+    first.set_model_path(tiny_model)
+    first.device_combo.setCurrentIndex(first.device_combo.findData("cpu"))
+    first.overlap_spin.setValue(20)
+    first.batch_spin.setValue(7)
+    first.area_combo.setCurrentIndex(first.area_combo.findData("canvas"))
+    first.file_radio.setChecked(True)
+    first.output_widget.setFilePath(str(tmp_path / "out.tif"))
+    first.save_settings()
+
+    second = make_dock()
+    assert second.device_combo.currentData() == "cpu"
+    assert second.overlap_spin.value() == 20
+    assert second.batch_spin.value() == 7
+    assert second.area_combo.currentData() == "canvas"
+    assert second.file_radio.isChecked()
+    assert second.output_widget.filePath() == str(tmp_path / "out.tif")
+    assert second.current_model_path() == tiny_model
+
+
+def test_device_detection_is_shown_in_words(make_dock):
+    dock = make_dock()
+    devices = dock.detect_devices()
+    text = dock.device_label.text()
+    assert "onnxruntime_providers" in devices
+    assert ("No CUDA GPU found" in text) == (not devices["onnxruntime_cuda"])
+    assert "ONNX Runtime" in text and "CPU" in text
