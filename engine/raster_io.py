@@ -1,0 +1,320 @@
+"""GDAL windows in, class map out: everything that touches raster files.
+
+Reads go through :class:`RowReader`, a rolling buffer that reads each block row of the
+source once (block-aligned) and hands out the rows a row of tiles needs; writes go through
+:class:`ClassMapWriter`, which buffers whole block rows of the tiled output. GDAL's block
+cache is flushed as rows are consumed, so memory follows one row of tiles, not the raster.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal, osr
+
+from .errors import InputError
+from .stitching import NODATA
+
+gdal.UseExceptions()
+osr.UseExceptions()
+
+# Alignment of reads to source blocks is skipped for blocks taller than this (strip files
+# written as one strip would otherwise be read whole).
+MAX_ALIGNED_BLOCK_ROWS = 1024
+OUTPUT_BLOCK = 256
+
+
+@dataclass(frozen=True)
+class RasterInfo:
+    width: int
+    height: int
+    band_count: int
+    geotransform: tuple[float, ...]
+    projection: str
+    data_type: str  # numpy dtype name of band 1
+
+
+class RasterSource:
+    """An open GDAL raster with the questions the pipeline asks of it."""
+
+    def __init__(self, dataset: gdal.Dataset, path: str, keep_alive: object | None = None):
+        self.dataset = dataset
+        self.path = path
+        self._keep_alive = keep_alive  # the source dataset under a resampling VRT
+        self.width = dataset.RasterXSize
+        self.height = dataset.RasterYSize
+        self.band_count = dataset.RasterCount
+        self.geotransform = tuple(dataset.GetGeoTransform(can_return_null=True) or ())
+        self.projection = dataset.GetProjection() or ""
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> RasterSource:
+        path = str(path)
+        if not path.startswith("/vsi") and not os.path.exists(path):
+            raise InputError(f"input raster not found: {path}")
+        try:
+            dataset = gdal.Open(path, gdal.GA_ReadOnly)
+        except RuntimeError as error:
+            raise InputError(f"GDAL cannot open {path} as a raster: {error}") from None
+        if dataset is None or dataset.RasterCount == 0:
+            raise InputError(f"{path} holds no raster bands")
+        return cls(dataset, path)
+
+    @property
+    def dtype(self) -> np.dtype:
+        from osgeo import gdal_array
+
+        code = self.dataset.GetRasterBand(1).DataType
+        return np.dtype(gdal_array.GDALTypeCodeToNumericTypeCode(code))
+
+    def block_size(self) -> tuple[int, int]:
+        return tuple(self.dataset.GetRasterBand(1).GetBlockSize())
+
+    def srs(self) -> osr.SpatialReference | None:
+        if not self.projection:
+            return None
+        srs = osr.SpatialReference()
+        srs.ImportFromWkt(self.projection)
+        return srs
+
+    def is_north_up(self) -> bool:
+        gt = self.geotransform
+        return bool(gt) and gt[2] == 0 and gt[4] == 0
+
+    def gsd_m(self) -> tuple[float, float] | None:
+        """Pixel size in metres (x, y); at the raster centre for geographic CRSs."""
+        gt = self.geotransform
+        srs = self.srs()
+        if not gt or srs is None:
+            return None
+        px = math.hypot(gt[1], gt[4])
+        py = math.hypot(gt[2], gt[5])
+        if srs.IsGeographic():
+            lat = math.radians(gt[3] + gt[4] * self.width / 2 + gt[5] * self.height / 2)
+            lat = max(min(lat, math.radians(89.9)), math.radians(-89.9))
+            per_deg_lat = 111132.92 - 559.82 * math.cos(2 * lat) + 1.175 * math.cos(4 * lat)
+            per_deg_lon = 111412.84 * math.cos(lat) - 93.5 * math.cos(3 * lat)
+            return px * per_deg_lon, py * per_deg_lat
+        if srs.IsProjected():
+            unit = srs.GetLinearUnits() or 1.0
+            return px * unit, py * unit
+        return None
+
+    def pixel_window(self, extent: Sequence[float] | None) -> tuple[int, int, int, int]:
+        """(x0, y0, width, height) of the source pixels inside ``extent`` (whole raster if None)."""
+        if extent is None:
+            return 0, 0, self.width, self.height
+        if len(extent) != 4:
+            raise InputError("extent must be xmin,ymin,xmax,ymax")
+        xmin, ymin, xmax, ymax = (float(v) for v in extent)
+        if not (xmax > xmin and ymax > ymin):
+            raise InputError(f"extent {list(extent)} is empty: need xmin < xmax and ymin < ymax")
+        if not self.is_north_up():
+            raise InputError("an extent needs a north-up raster (no rotation in its geotransform)")
+        gt = self.geotransform
+        cols = sorted(((xmin - gt[0]) / gt[1], (xmax - gt[0]) / gt[1]))
+        rows = sorted(((ymax - gt[3]) / gt[5], (ymin - gt[3]) / gt[5]))
+        x0 = max(0, math.floor(cols[0] + 1e-9))
+        x1 = min(self.width, math.ceil(cols[1] - 1e-9))
+        y0 = max(0, math.floor(rows[0] + 1e-9))
+        y1 = min(self.height, math.ceil(rows[1] - 1e-9))
+        if x1 <= x0 or y1 <= y0:
+            raise InputError(f"extent {list(extent)} does not overlap the raster {self.path}")
+        return x0, y0, x1 - x0, y1 - y0
+
+    def resampled(self, width: int, height: int, algorithm: str = "bilinear") -> RasterSource:
+        """A virtual (VRT) view of this raster on a ``width`` x ``height`` grid, read lazily."""
+        vrt = gdal.Translate(
+            "", self.dataset, format="VRT", width=width, height=height, resampleAlg=algorithm
+        )
+        return RasterSource(vrt, self.path, keep_alive=self)
+
+    def read(
+        self, x0: int, y0: int, w: int, h: int, bands: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels ``[len(bands), h, w]`` (native dtype) and validity ``[h, w]`` of a window
+        that lies inside the raster."""
+        data = self.dataset.ReadAsArray(x0, y0, w, h, band_list=list(bands))
+        if data.ndim == 2:
+            data = data[np.newaxis]
+        return data, self.read_valid(x0, y0, w, h, bands)
+
+    def read_valid(self, x0: int, y0: int, w: int, h: int, bands: Sequence[int]) -> np.ndarray:
+        """GDAL's masks (nodata, alpha, mask band) of the selected bands, combined with AND."""
+        valid = None
+        per_dataset_done = False
+        for number in bands:
+            band = self.dataset.GetRasterBand(number)
+            flags = band.GetMaskFlags()
+            if flags & gdal.GMF_ALL_VALID:
+                continue
+            if flags & gdal.GMF_PER_DATASET:
+                if per_dataset_done:
+                    continue
+                per_dataset_done = True
+            mask = band.GetMaskBand().ReadAsArray(x0, y0, w, h) > 0
+            valid = mask if valid is None else valid & mask
+        if valid is None:
+            valid = np.ones((h, w), dtype=bool)
+        return valid
+
+    def drop_cache(self) -> None:
+        """Let GDAL forget blocks already consumed (its cache would otherwise grow to GBs)."""
+        self.dataset.FlushCache()
+        if isinstance(self._keep_alive, RasterSource):
+            self._keep_alive.drop_cache()
+
+    def close(self) -> None:
+        self.dataset = None
+        if isinstance(self._keep_alive, RasterSource):
+            self._keep_alive.close()
+
+
+class RowReader:
+    """Rows of a fixed column range, read block row by block row, each source row once.
+
+    Rows must be requested in increasing order (a row of tiles at a time); rows above the
+    last request are dropped.
+    """
+
+    def __init__(self, source: RasterSource, bands: Sequence[int], x0: int, x1: int):
+        self.source = source
+        self.bands = list(bands)
+        self.x0, self.x1 = max(0, x0), min(source.width, x1)
+        block_h = source.block_size()[1]
+        self.block_h = block_h if 0 < block_h <= MAX_ALIGNED_BLOCK_ROWS else 1
+        self.y0 = self.y1 = 0
+        self.data = np.zeros((len(self.bands), 0, self.x1 - self.x0), dtype=source.dtype)
+        self.valid = np.zeros((0, self.x1 - self.x0), dtype=bool)
+
+    def rows(self, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
+        """Data and validity of rows ``[y0, y1)`` clipped to the raster."""
+        y0, y1 = max(0, y0), min(self.source.height, y1)
+        if y1 > self.y1:
+            start = max(y0, self.y1)
+            stop = min(self.source.height, math.ceil(y1 / self.block_h) * self.block_h)
+            data, valid = self.source.read(
+                self.x0, start, self.x1 - self.x0, stop - start, self.bands
+            )
+            self.source.drop_cache()
+            keep = slice(max(0, y0 - self.y0), None) if start == self.y1 else slice(0, 0)
+            self.data = np.concatenate([self.data[:, keep], data], axis=1)
+            self.valid = np.concatenate([self.valid[keep], valid], axis=0)
+            self.y0 = start - (self.data.shape[1] - data.shape[1])
+            self.y1 = stop
+        elif y0 > self.y0:
+            self.data = self.data[:, y0 - self.y0 :]
+            self.valid = self.valid[y0 - self.y0 :]
+            self.y0 = y0
+        return self.data[:, y0 - self.y0 : y1 - self.y0], self.valid[y0 - self.y0 : y1 - self.y0]
+
+
+def _temp_path(final: Path) -> Path:
+    return final.with_name(f".{final.stem}.partial-{uuid.uuid4().hex[:8]}{final.suffix or '.tif'}")
+
+
+class ClassMapWriter:
+    """A tiled DEFLATE GeoTIFF of class indices written under a temporary name.
+
+    :meth:`finish` renames it (and its ``.aux.xml`` with category names) into place;
+    :meth:`abort` removes every trace. Bands are model heads; GeoTIFF allows a colour
+    table on band 1 only.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        width: int,
+        height: int,
+        geotransform: Sequence[float],
+        projection: str,
+        heads: Sequence[Sequence[tuple[str, tuple[int, int, int]]]],
+        descriptions: Sequence[str] = (),
+    ):
+        self.final = Path(path)
+        if not self.final.parent.exists():
+            raise InputError(f"output folder does not exist: {self.final.parent}")
+        self.temp = _temp_path(self.final)
+        self.width, self.height = width, height
+        self.heads = len(heads)
+        options = [
+            "TILED=YES",
+            f"BLOCKXSIZE={OUTPUT_BLOCK}",
+            f"BLOCKYSIZE={OUTPUT_BLOCK}",
+            "COMPRESS=DEFLATE",
+            "BIGTIFF=IF_SAFER",
+        ]
+        try:
+            self.dataset = gdal.GetDriverByName("GTiff").Create(
+                str(self.temp), width, height, self.heads, gdal.GDT_Byte, options
+            )
+        except RuntimeError as error:
+            raise InputError(f"cannot create the output {self.final}: {error}") from None
+        if geotransform:
+            self.dataset.SetGeoTransform(list(geotransform))
+        if projection:
+            self.dataset.SetProjection(projection)
+        for b, classes in enumerate(heads, start=1):
+            band = self.dataset.GetRasterBand(b)
+            band.SetNoDataValue(NODATA)
+            if b - 1 < len(descriptions):
+                band.SetDescription(descriptions[b - 1])
+            band.SetCategoryNames([name for name, _ in classes])
+            if b == 1:
+                table = gdal.ColorTable()
+                for index, (_, color) in enumerate(classes):
+                    table.SetColorEntry(index, (*color, 255))
+                table.SetColorEntry(NODATA, (0, 0, 0, 0))
+                band.SetColorTable(table)
+        self._pending: list[np.ndarray] = []
+        self._pending_rows = 0
+        self._next_row = 0
+
+    def write(self, rows: np.ndarray) -> None:
+        """Append rows ``[heads, h, width]``; whole block rows go to disk at once."""
+        self._pending.append(rows)
+        self._pending_rows += rows.shape[1]
+        if self._pending_rows >= OUTPUT_BLOCK:
+            self._flush(final=False)
+
+    def _flush(self, final: bool) -> None:
+        if not self._pending:
+            return
+        data = np.concatenate(self._pending, axis=1) if len(self._pending) > 1 else self._pending[0]
+        count = data.shape[1] if final else (data.shape[1] // OUTPUT_BLOCK) * OUTPUT_BLOCK
+        for b in range(self.heads):
+            self.dataset.GetRasterBand(b + 1).WriteArray(data[b, :count], 0, self._next_row)
+        self.dataset.FlushCache()
+        self._next_row += count
+        rest = data[:, count:]
+        self._pending = [rest] if rest.shape[1] else []
+        self._pending_rows = rest.shape[1]
+
+    def finish(self) -> Path:
+        self._flush(final=True)
+        if self._next_row != self.height:
+            raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
+        self.dataset.FlushCache()
+        self.dataset = None
+        aux = Path(str(self.temp) + ".aux.xml")
+        final_aux = Path(str(self.final) + ".aux.xml")
+        if aux.exists():
+            os.replace(aux, final_aux)
+        elif final_aux.exists():
+            final_aux.unlink()
+        os.replace(self.temp, self.final)
+        return self.final
+
+    def abort(self) -> None:
+        self.dataset = None
+        for path in (self.temp, Path(str(self.temp) + ".aux.xml")):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
