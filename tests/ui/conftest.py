@@ -1,4 +1,4 @@
-"""Fixtures for the panel tests: a tiny model and raster, and a clean project per test."""
+"""Fixtures for the panel tests; the tiny model/raster fixtures live in tiny_inputs.py."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 
 
-def _load_tiny_inputs():
+def load_tiny_inputs():
+    """tiny_inputs.py imported once under a fixed name (test folders are not packages)."""
     name = "aerial_segmentation_tiny_inputs"
     if name not in sys.modules:
-        source = Path(__file__).with_name("tiny_inputs.py")
+        source = Path(__file__).resolve().parent / "tiny_inputs.py"
         spec = importlib.util.spec_from_file_location(name, source)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
@@ -20,44 +21,12 @@ def _load_tiny_inputs():
     return sys.modules[name]
 
 
-tiny_inputs = _load_tiny_inputs()
-
-
-@pytest.fixture(scope="session")
-def tiny():
-    return tiny_inputs
-
-
-@pytest.fixture(scope="session")
-def tiny_model(plugin_package, tmp_path_factory) -> Path:
-    from aerial_segmentation.engine import metadata
-
-    folder = tmp_path_factory.mktemp("models")
-    return tiny_inputs.write_model(folder / "stripes_model.onnx", metadata)
-
-
-@pytest.fixture(scope="session")
-def tiny_model_metadata(tiny_model):
-    from aerial_segmentation.engine.model_file import read_model_metadata
-
-    return read_model_metadata(str(tiny_model))
-
-
-@pytest.fixture()
-def tiny_raster(tmp_path) -> Path:
-    return tiny_inputs.write_raster(tmp_path / "stripes.tif")
-
-
-@pytest.fixture()
-def clean_project(qgis_app):
-    from qgis.core import QgsProject
-
-    project = QgsProject.instance()
-    project.removeAllMapLayers()
-    project.layerTreeRoot().removeAllChildren()
-    yield project
-    project.removeAllMapLayers()
-    project.layerTreeRoot().removeAllChildren()
+_tiny = load_tiny_inputs()
+tiny = _tiny.tiny
+tiny_model = _tiny.tiny_model
+tiny_model_metadata = _tiny.tiny_model_metadata
+tiny_raster = _tiny.tiny_raster
+clean_project = _tiny.clean_project
 
 
 @pytest.fixture()

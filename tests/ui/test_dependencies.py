@@ -88,9 +88,8 @@ def test_pip_command_per_platform(plugin_package):
         False,
         in_virtualenv=False,
     )
-    assert windows == (
-        r'"C:\Program Files\QGIS 3.22\apps\Python39\python.exe" -m pip install onnxruntime "numpy<2"'
-    )
+    python = r'"C:\Program Files\QGIS 3.22\apps\Python39\python.exe"'
+    assert windows == python + ' -m pip install onnxruntime "numpy<2"'
 
 
 def test_diagnostics_has_versions_providers_and_devices(plugin_package):
@@ -137,8 +136,8 @@ print("COMMAND=" + report.install_command)
 def test_panel_shows_missing_onnxruntime_and_copies_the_command(
     plugin_package, plugin_iface, clean_project, isolated_settings, monkeypatch
 ):
-    from aerial_segmentation.ui import dock as dock_module
     from aerial_segmentation.ui import dependencies
+    from aerial_segmentation.ui import dock as dock_module
 
     monkeypatch.setattr(
         dock_module,

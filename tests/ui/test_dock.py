@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from qgis.core import QgsApplication, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
+from qgis.core import Qgis, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
 from qgis.PyQt.QtWidgets import QApplication
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,3 +125,108 @@ def test_device_detection_is_shown_in_words(make_dock):
     assert "onnxruntime_providers" in devices
     assert ("No CUDA GPU found" in text) == (not devices["onnxruntime_cuda"])
     assert "ONNX Runtime" in text and "CPU" in text
+
+
+def _add_raster(project, path, name="stripes"):
+    layer = QgsRasterLayer(str(path), name, "gdal")
+    assert layer.isValid()
+    project.addMapLayer(layer)
+    return layer
+
+
+def test_run_adds_one_paletted_layer_with_the_model_classes(
+    make_dock, clean_project, tiny, tiny_model, tiny_raster, tiny_model_metadata, plugin_iface
+):
+    other = QgsVectorLayer("Point?crs=EPSG:32633", "points", "memory")
+    clean_project.addMapLayer(other)
+    source = _add_raster(clean_project, tiny_raster)
+    dock = make_dock()
+    dock.layer_combo.setLayer(source)
+    dock.set_model_path(tiny_model)
+    before = set(clean_project.mapLayers())
+    plugin_iface.messageBar().clear_messages()
+
+    dock.run_button.click()
+    assert dock.task is not None and not dock.run_button.isEnabled()
+    assert dock.cancel_button.isEnabled()
+    outcome = wait_for(dock)
+
+    assert outcome.status == "ok", outcome.message
+    added = [clean_project.mapLayer(i) for i in set(clean_project.mapLayers()) - before]
+    assert len(added) == 1
+    layer = added[0]
+    assert layer.id() == outcome.layer_id
+    assert layer.name() == "stripes – stripes_model"
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsPalettedRasterRenderer)
+    assert [(c.value, c.label, c.color.getRgb()[:3]) for c in renderer.classes()] == [
+        (c.index, c.name, c.color) for c in tiny_model_metadata.classes
+    ]
+    assert [c.name for c in tiny_model_metadata.classes] == tiny.CLASS_NAMES
+    assert (tiny.read_band(layer.source()) == tiny.expected_classes()).all()
+
+    # Right above its input in the layer tree.
+    order = [node.layerId() for node in clean_project.layerTreeRoot().findLayers()]
+    assert order.index(layer.id()) + 1 == order.index(source.id())
+
+    # Summary: device, time, one row per class; a success message, no error.
+    assert "CPU" in dock.summary_label.text()
+    rows = [dock.area_table.item(r, 0).text() for r in range(dock.area_table.rowCount())]
+    assert rows == tiny.CLASS_NAMES
+    assert [dock.area_table.item(r, 2).text() for r in range(3)] == ["33.3 %"] * 3
+    assert dock.progress_bar.value() == 100
+    assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled()
+    bar = plugin_iface.messageBar()
+    assert bar.get_messages(Qgis.Critical) == []
+    assert len(bar.get_messages(Qgis.Success)) == 1
+
+
+def test_cancel_adds_no_layer_and_leaves_no_file(
+    make_dock, clean_project, tiny_model, tiny_raster, tmp_path, monkeypatch
+):
+    from aerial_segmentation.ui import task as task_module
+
+    # Slow the worker down so that Cancel lands while the engine is running.
+    original = task_module.SegmentationTask._progress
+
+    def slow_progress(self, fraction, message=""):
+        original(self, fraction, message)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(task_module.SegmentationTask, "_progress", slow_progress)
+    source = _add_raster(clean_project, tiny_raster)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    dock = make_dock()
+    dock.layer_combo.setLayer(source)
+    dock.set_model_path(tiny_model)
+    dock.file_radio.setChecked(True)
+    dock.output_widget.setFilePath(str(out_dir / "classes.tif"))
+    before = set(clean_project.mapLayers())
+
+    dock.run_button.click()
+    deadline = time.monotonic() + 10
+    while dock.status_label.text().startswith("Segmenting") and time.monotonic() < deadline:
+        QApplication.processEvents()  # wait for the engine's first progress report
+        time.sleep(0.01)
+    assert dock.task is not None, "the run ended before it could be cancelled"
+    assert not dock.status_label.text().startswith("Segmenting")  # the engine reported
+    dock.cancel_button.click()
+    outcome = wait_for(dock)
+
+    assert outcome.status == "cancelled", outcome.message
+    assert set(clean_project.mapLayers()) == before
+    assert list(out_dir.iterdir()) == []
+    assert dock.progress_bar.value() == 0
+
+
+def test_bad_input_is_a_message_not_an_exception(
+    make_dock, clean_project, tiny_model, plugin_iface
+):
+    dock = make_dock()
+    dock.set_model_path(tiny_model)
+    plugin_iface.messageBar().clear_messages()
+    assert dock.run_segmentation() is None  # no raster layer in the project
+    assert plugin_iface.messageBar().get_messages(Qgis.Warning) == [
+        "Aerial Segmentation:Pick a raster layer to segment."
+    ]

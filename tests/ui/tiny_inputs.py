@@ -6,9 +6,11 @@ band (0 = red, 1 = green, 2 = blue). The raster has three vertical stripes, one 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 CLASS_NAMES = ["red roofs", "green fields", "blue water"]
 CLASS_COLORS = [(230, 25, 75), (60, 180, 75), (0, 130, 200)]
@@ -88,3 +90,43 @@ def read_band(path: Path | str) -> np.ndarray:
 
     dataset = gdal.Open(str(path))
     return dataset.GetRasterBand(1).ReadAsArray()
+
+
+# ---- fixtures shared by tests/ui and tests/toolbox (their conftests import these) ----------
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    return sys.modules[__name__]
+
+
+@pytest.fixture(scope="session")
+def tiny_model(plugin_package, tmp_path_factory) -> Path:
+    from aerial_segmentation.engine import metadata
+
+    return write_model(tmp_path_factory.mktemp("models") / "stripes_model.onnx", metadata)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_metadata(tiny_model):
+    from aerial_segmentation.engine.model_file import read_model_metadata
+
+    return read_model_metadata(str(tiny_model))
+
+
+@pytest.fixture()
+def tiny_raster(tmp_path) -> Path:
+    return write_raster(tmp_path / "stripes.tif")
+
+
+@pytest.fixture()
+def clean_project(qgis_app):
+    """An empty project before and after the test (layers and layer tree)."""
+    from qgis.core import QgsProject
+
+    project = QgsProject.instance()
+    project.removeAllMapLayers()
+    project.layerTreeRoot().removeAllChildren()
+    yield project
+    project.removeAllMapLayers()
+    project.layerTreeRoot().removeAllChildren()
