@@ -5,6 +5,7 @@ model builder and qgis_process. Same model resolution and styling as the panel.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from qgis.core import (
     QgsProcessing,
@@ -31,15 +32,30 @@ DEVICES = ["auto", "cpu", "cuda"]
 
 
 class ClassStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Styles the output once Processing has loaded it (on the main thread)."""
+    """Styles the output once Processing has loaded it (on the main thread).
+
+    QGIS does not own post-processors, and the algorithm object that made one is deleted
+    before the layer is loaded (``run()`` works on a copy), so pending ones are kept alive
+    here until they have done their job.
+    """
+
+    _pending: ClassVar[list[ClassStylePostProcessor]] = []
 
     def __init__(self, metadata):
         super().__init__()
         self.metadata = metadata
 
+    @classmethod
+    def create(cls, metadata) -> ClassStylePostProcessor:
+        processor = cls(metadata)
+        cls._pending.append(processor)
+        return processor
+
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 - QGIS API name
         if isinstance(layer, QgsRasterLayer) and layer.isValid():
             style_class_layer(layer, self.metadata)
+        if self in self._pending:
+            self._pending.remove(self)
 
 
 class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
@@ -52,11 +68,6 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
     OUTPUT = "OUTPUT"
     DEVICE_USED = "DEVICE_USED"
     SECONDS = "SECONDS"
-
-    def __init__(self):
-        super().__init__()
-        # Post-processors are not owned by QGIS: keep them alive as long as the algorithm.
-        self._post_processors: list[ClassStylePostProcessor] = []
 
     def name(self) -> str:
         return "segment"
@@ -227,9 +238,7 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)
             details.name = result_layer_name(layer.name(), model.name)
-            post = ClassStylePostProcessor(loaded.metadata)
-            self._post_processors.append(post)
-            details.setPostProcessor(post)
+            details.setPostProcessor(ClassStylePostProcessor.create(loaded.metadata))
         return {
             self.OUTPUT: str(result.output_path),
             self.DEVICE_USED: result.device,

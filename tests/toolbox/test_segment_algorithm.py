@@ -1,0 +1,229 @@
+"""The "Segment raster" Processing algorithm: toolbox, batch mode, model builder."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from qgis.core import (
+    QgsApplication,
+    QgsPalettedRasterRenderer,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingModelAlgorithm,
+    QgsProcessingModelChildAlgorithm,
+    QgsProcessingModelChildParameterSource,
+    QgsProcessingModelOutput,
+    QgsProcessingModelParameter,
+    QgsProcessingParameterRasterDestination,
+    QgsProcessingParameterRasterLayer,
+    QgsProject,
+    QgsRasterLayer,
+)
+from qgis.PyQt.QtWidgets import QApplication
+
+ALG_ID = "aerial_segmentation:segment"
+
+
+def _run(parameters, feedback=None, context=None):
+    import processing
+
+    return processing.run(ALG_ID, parameters, feedback=feedback, context=context)
+
+
+def test_algorithm_has_the_documented_parameters(provider):
+    alg = QgsApplication.processingRegistry().algorithmById(ALG_ID)
+    assert alg is not None and alg.displayName() == "Segment raster"
+    assert provider.name() == "Aerial Segmentation"
+    names = [p.name() for p in alg.parameterDefinitions()]
+    assert names == ["INPUT", "MODEL", "DEVICE", "OVERLAP", "BATCH_SIZE", "EXTENT", "OUTPUT"]
+    optional = {p.name() for p in alg.parameterDefinitions() if p.flags() & p.FlagOptional}
+    assert optional == {"OVERLAP", "EXTENT"}
+    assert alg.parameterDefinition("DEVICE").options() == ["auto", "cpu", "cuda"]
+
+
+def test_processing_run_writes_the_expected_classes(
+    provider, tiny, tiny_model, tiny_raster, tmp_path
+):
+    out = tmp_path / "classes.tif"
+    results = _run(
+        {"INPUT": str(tiny_raster), "MODEL": str(tiny_model), "DEVICE": 1, "OUTPUT": str(out)}
+    )
+    assert results["OUTPUT"] == str(out)
+    assert results["DEVICE_USED"] == "cpu"
+    assert (tiny.read_band(out) == tiny.expected_classes()).all()
+
+
+def test_extent_limits_the_area(provider, tiny, tiny_model, tiny_raster, tmp_path):
+    x0, y0 = tiny.ORIGIN
+    # The left 20 m of the raster (40 pixels), all of its height.
+    extent = f"{x0},{x0 + 20},{y0 - tiny.HEIGHT * tiny.PIXEL},{y0} [EPSG:32633]"
+    out = tmp_path / "part.tif"
+    _run(
+        {"INPUT": str(tiny_raster), "MODEL": str(tiny_model), "EXTENT": extent, "OUTPUT": str(out)}
+    )
+    band = tiny.read_band(out)
+    assert band.shape[1] in (40, tiny.WIDTH)
+    expected = tiny.expected_classes()
+    left = band[:, :40]
+    assert (left == expected[:, :40]).all()
+    if band.shape[1] == tiny.WIDTH:  # written on the full grid: the rest is nodata
+        assert (band[:, 40:] == 255).all()
+
+
+def test_bad_model_path_is_a_readable_processing_error(provider, tiny_raster, tmp_path):
+    with pytest.raises(QgsProcessingException) as raised:
+        _run(
+            {
+                "INPUT": str(tiny_raster),
+                "MODEL": str(tmp_path / "missing.onnx"),
+                "OUTPUT": str(tmp_path / "x.tif"),
+            }
+        )
+    assert "does not exist" in str(raised.value)
+    assert "Traceback" not in str(raised.value)
+    assert not (tmp_path / "x.tif").exists()
+
+
+def test_cancel_from_feedback_writes_nothing(provider, tiny_model, tiny_raster, tmp_path):
+    class CancelOnFirstProgress(QgsProcessingFeedback):
+        def setProgress(self, value):
+            super().setProgress(value)
+            self.cancel()
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(QgsProcessingException, match="cancelled"):
+        _run(
+            {
+                "INPUT": str(tiny_raster),
+                "MODEL": str(tiny_model),
+                "OUTPUT": str(out_dir / "classes.tif"),
+            },
+            feedback=CancelOnFirstProgress(),
+        )
+    assert list(out_dir.iterdir()) == []
+
+
+def test_batch_mode_reuses_one_algorithm_instance(provider, tiny, tiny_model, tmp_path):
+    # The batch dialog runs the same algorithm object once per row.
+    alg = QgsApplication.processingRegistry().createAlgorithmById(ALG_ID)
+    context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
+    outputs = []
+    for row in range(2):
+        raster = tiny.write_raster(tmp_path / f"in{row}.tif")
+        out = tmp_path / f"out{row}.tif"
+        results, ok = alg.run(
+            {"INPUT": str(raster), "MODEL": str(tiny_model), "OUTPUT": str(out)}, context, feedback
+        )
+        assert ok, results
+        outputs.append(out)
+    for out in outputs:
+        assert (tiny.read_band(out) == tiny.expected_classes()).all()
+
+
+def test_runs_inside_a_model_builder_model(provider, tiny, tiny_model, tiny_raster, tmp_path):
+    model = QgsProcessingModelAlgorithm("segment in a model", "tests")
+    model.addModelParameter(
+        QgsProcessingParameterRasterLayer("ortho", "Orthophoto"),
+        QgsProcessingModelParameter("ortho"),
+    )
+    child = QgsProcessingModelChildAlgorithm(ALG_ID)
+    child.setChildId("segment")
+    child.addParameterSources(
+        "INPUT", [QgsProcessingModelChildParameterSource.fromModelParameter("ortho")]
+    )
+    child.addParameterSources(
+        "MODEL", [QgsProcessingModelChildParameterSource.fromStaticValue(str(tiny_model))]
+    )
+    child.addParameterSources("DEVICE", [QgsProcessingModelChildParameterSource.fromStaticValue(0)])
+    child.addParameterSources(
+        "BATCH_SIZE", [QgsProcessingModelChildParameterSource.fromStaticValue(2)]
+    )
+    output = QgsProcessingModelOutput("classes", "Classes")
+    output.setChildOutputName("OUTPUT")
+    output.setChildId("segment")
+    child.setModelOutputs({"classes": output})
+    model.addChildAlgorithm(child)
+    model.updateDestinationParameters()
+    assert isinstance(
+        model.parameterDefinition("segment:classes"), QgsProcessingParameterRasterDestination
+    )
+
+    import processing
+
+    out = tmp_path / "model_out.tif"
+    results = processing.run(model, {"ortho": str(tiny_raster), "segment:classes": str(out)})
+    assert results["segment:classes"] == str(out)
+    assert (tiny.read_band(out) == tiny.expected_classes()).all()
+
+
+def test_output_is_styled_and_named_when_loaded(
+    provider, clean_project, tiny_model, tiny_model_metadata, tiny_raster
+):
+    import processing
+
+    source = QgsRasterLayer(str(tiny_raster), "stripes", "gdal")
+    clean_project.addMapLayer(source)
+    results = processing.runAndLoadResults(
+        ALG_ID, {"INPUT": source.id(), "MODEL": str(tiny_model), "OUTPUT": "TEMPORARY_OUTPUT"}
+    )
+    QApplication.processEvents()
+    loaded = [
+        layer for layer in QgsProject.instance().mapLayers().values() if layer.id() != source.id()
+    ]
+    assert len(loaded) == 1
+    layer = loaded[0]
+    assert layer.source() == results["OUTPUT"]
+    assert layer.name() == "stripes – stripes_model"
+    assert isinstance(layer.renderer(), QgsPalettedRasterRenderer)
+    assert [(c.value, c.label, c.color.getRgb()[:3]) for c in layer.renderer().classes()] == [
+        (c.index, c.name, c.color) for c in tiny_model_metadata.classes
+    ]
+
+
+def test_same_raster_as_the_panel(
+    provider, plugin_package, plugin_iface, clean_project, tiny, tiny_model, tiny_raster, tmp_path
+):
+    from osgeo import gdal
+
+    from aerial_segmentation.ui.dock import SegmentationDock
+
+    source = QgsRasterLayer(str(tiny_raster), "stripes", "gdal")
+    clean_project.addMapLayer(source)
+    dock = SegmentationDock(plugin_iface)
+    try:
+        dock.layer_combo.setLayer(source)
+        dock.set_model_path(tiny_model)
+        dock.device_combo.setCurrentIndex(dock.device_combo.findData("cpu"))
+        dock.overlap_spin.setValue(20)
+        dock.batch_spin.setValue(3)
+        dock.file_radio.setChecked(True)
+        dock.output_widget.setFilePath(str(tmp_path / "panel.tif"))
+        dock.run_button.click()
+        deadline = time.monotonic() + 30
+        while dock.task is not None and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.01)
+        assert dock.last_outcome is not None and dock.last_outcome.status == "ok"
+    finally:
+        dock.shutdown()
+        dock.deleteLater()
+
+    toolbox = tmp_path / "toolbox.tif"
+    _run(
+        {
+            "INPUT": str(tiny_raster),
+            "MODEL": str(tiny_model),
+            "DEVICE": 1,
+            "OVERLAP": 20,
+            "BATCH_SIZE": 3,
+            "OUTPUT": str(toolbox),
+        }
+    )
+    panel, processed = gdal.Open(str(tmp_path / "panel.tif")), gdal.Open(str(toolbox))
+    assert panel.GetGeoTransform() == processed.GetGeoTransform()
+    assert panel.GetProjection() == processed.GetProjection()
+    assert np.array_equal(panel.ReadAsArray(), processed.ReadAsArray())
