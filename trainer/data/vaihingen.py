@@ -1,0 +1,70 @@
+"""ISPRS Vaihingen: IRRG true orthophotos at 9 cm, same classes and colours as Potsdam."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from .labels import ColourMap
+from .tiles import DatasetInfo, Scene, prepare_tiles
+
+RESOLUTION_CM = 9.0
+_RE = re.compile(r"top_mosaic_09cm_area(\d+)(_noBoundary)?\.tif$", re.IGNORECASE)
+# The benchmark split used by most papers since the test labels were released.
+BENCHMARK_TRAIN = (1, 3, 5, 7, 11, 13, 15, 17, 21, 23, 26, 28, 30, 32, 34, 37)
+BENCHMARK_TEST = (2, 4, 6, 8, 10, 12, 14, 16, 20, 22, 24, 27, 29, 31, 33, 35, 38)
+
+
+def find_files(src: Path) -> tuple[dict[int, Path], dict[int, Path], dict[int, Path]]:
+    """Images and labels share a file name; labels live in a folder whose name has 'gts'."""
+    images: dict[int, Path] = {}
+    full: dict[int, Path] = {}
+    eroded: dict[int, Path] = {}
+    for path in sorted(src.rglob("*.tif")):
+        if not (m := _RE.search(path.name)):
+            continue
+        area = int(m.group(1))
+        if m.group(2):
+            eroded[area] = path
+        elif any("gts" in part.lower() for part in path.parent.parts[-2:]):
+            full[area] = path
+        else:
+            images[area] = path
+    return images, full, eroded
+
+
+def prepare_vaihingen(
+    src: Path,
+    out: Path,
+    *,
+    tile: int = 512,
+    stride: int | None = None,
+    split: str = "benchmark",
+    labels: str | None = None,
+) -> dict:
+    from engine.metadata import POTSDAM_CLASSES
+
+    if split != "benchmark":
+        raise ValueError("Vaihingen has one official split here: use --split benchmark")
+    labels = labels or "eroded"
+    images, full, eroded = find_files(src)
+    if not images:
+        raise FileNotFoundError(f"no top_mosaic_09cm_area*.tif images under {src}")
+    chosen = eroded if labels == "eroded" else full
+    scenes = []
+    for area, image in sorted(images.items()):
+        assigned = "train" if area in BENCHMARK_TRAIN else "val" if area in BENCHMARK_TEST else None
+        if assigned is None or area not in chosen:
+            continue
+        scenes.append(Scene(f"top_mosaic_09cm_area{area}", image, chosen[area], assigned))
+    info = DatasetInfo(
+        dataset="vaihingen",
+        class_names=[c.name for c in POTSDAM_CLASSES],
+        class_colors=[c.color for c in POTSDAM_CLASSES],
+        resolution_cm=RESOLUTION_CM,
+        split_scheme=split,
+        labels=labels,
+        extra={"image_kind": "IRRG"},
+    )
+    colour_map = ColourMap(tuple(c.color for c in POTSDAM_CLASSES))
+    return prepare_tiles(scenes, out, colour_map, info, tile=tile, stride=stride)

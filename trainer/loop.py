@@ -1,0 +1,431 @@
+"""The training loop: one code path for CPU, one GPU and torchrun's many.
+
+Per epoch: train with accumulation/AMP on augmented batches, validate into one confusion
+matrix (all-reduced across ranks), log a metrics.csv row, save ``last.pt`` (and ``best.pt``
+when the monitored metric improves), stop early after ``patience`` epochs without
+improvement. Only rank 0 writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, DistributedSampler, Sampler, Subset
+from tqdm import tqdm
+
+from . import plots
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, unwrap
+from .checkpoint import warm_start as load_warm_start
+from .config import Config
+from .data.tiles import TileDataset
+from .distributed import DistContext, all_reduce_sum, barrier, broadcast_flag
+from .losses import SegmentationLoss
+from .metrics import confusion_metric, epoch_scores
+from .optim import build_optimizer, build_scheduler
+from .transforms import augment, normalise
+
+log = logging.getLogger(__name__)
+
+
+class ShardSampler(Sampler[int]):
+    """Every rank a disjoint share of the validation set, without DistributedSampler's
+    padding (which would count some tiles twice in the metrics)."""
+
+    def __init__(self, length: int, rank: int, world: int):
+        self.indices = list(range(rank, length, world))
+
+    def __iter__(self):
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def build_model(config: Config, in_channels: int, classes: int) -> tuple[nn.Module, dict]:
+    from engine.models.registry import build_model as registry_build
+    from engine.models.registry import resolve_arguments
+
+    args = {
+        "in_channels": in_channels,
+        "classes": classes,
+        "base_width": config.model.base_width,
+        **config.model.args,
+    }
+    # Every argument stored with the checkpoint, so the engine rebuilds exactly this model.
+    args = resolve_arguments(config.model.architecture, **args)
+    return registry_build(config.model.architecture, **args), args
+
+
+def load_encoder_weights(model: nn.Module, path: str) -> str:
+    """ImageNet weights for the baseline: a torchvision-style state dict for ``model.encoder``."""
+    encoder = getattr(model, "encoder", model)
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    state = state.get("state_dict", state) if isinstance(state, dict) else state
+    own = encoder.state_dict()
+    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not usable:
+        raise ValueError(f"{path}: no tensor matches the encoder's parameter names")
+    encoder.load_state_dict(usable, strict=False)
+    return f"encoder weights: {len(usable)}/{len(own)} tensors from {Path(path).name}"
+
+
+@dataclass
+class EpochResult:
+    epoch: int
+    row: dict
+    confusion: np.ndarray
+    samples: tuple | None = None
+
+
+@dataclass
+class Trainer:
+    config: Config
+    ctx: DistContext = field(default_factory=DistContext)
+    resume: bool = False
+    init: str = ""
+    on_epoch_end: list[Callable[[Trainer, EpochResult], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        c = self.config
+        self.out = Path(c.run.out_dir)
+        self.ckpt_dir = self.out / "checkpoints"
+        self.device = self.ctx.device
+        torch.manual_seed(c.run.seed)
+        np.random.seed(c.run.seed % 2**32)
+        if c.run.deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
+        elif self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+
+        self.train_set = TileDataset(c.data.dir, c.data.train_split)
+        self.val_set = TileDataset(c.data.dir, c.data.val_split)
+        manifest = self.train_set.manifest
+        self.manifest = manifest
+        self.class_names = [k["name"] for k in manifest["classes"]]
+        self.class_colors = [tuple(k["color"]) for k in manifest["classes"]]
+        self.mean = torch.tensor(manifest["mean"], device=self.device)
+        self.std = torch.tensor(manifest["std"], device=self.device)
+
+        model, self.arch_args = build_model(c, manifest["channels"], len(self.class_names))
+        self.notes: list[str] = []
+        if c.model.encoder_weights:
+            self.notes.append(load_encoder_weights(model, c.model.encoder_weights))
+        init = self.init or c.run.init
+        if init and not self.resume:
+            self.notes += [f"warm start from {init}", *load_warm_start(model, init)]
+        model.to(self.device)
+        if c.train.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        self.model = model  # the plain module: what checkpoints store
+        if self.ctx.enabled and self.device.type == "cuda":
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            self.model = model
+        net: nn.Module = model
+        if self.ctx.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            net = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+        if c.train.compile:
+            net = torch.compile(net)
+        self.net = net
+
+        self.criterion = SegmentationLoss(c.loss).to(self.device)
+        self.train_loader = self._loader(self.train_set, train=True)
+        self.val_loader = self._loader(self.val_set, train=False)
+        self.steps_per_epoch = math.ceil(len(self.train_loader) / c.optim.accumulate)
+        self.optimizer, self.lrs = build_optimizer(self.model, c.optim)
+        self.scheduler = build_scheduler(
+            self.optimizer, c.optim, self.lrs, c.train.epochs * self.steps_per_epoch,
+            self.steps_per_epoch,
+        )  # fmt: skip
+        self.amp_dtype = None
+        if c.train.amp and self.device.type == "cuda":
+            bf16 = torch.cuda.is_bf16_supported()
+            self.amp_dtype = torch.bfloat16 if bf16 else torch.float16
+        self.scaler = torch.amp.GradScaler(
+            self.device.type, enabled=self.amp_dtype == torch.float16
+        )
+        self.epoch = 0  # epochs completed
+        self.step = 0  # optimiser steps taken
+        self.history: list[dict] = []
+        self.best: float | None = None
+        self.best_epoch = -1
+        self.bad_epochs = 0
+        if self.resume:
+            self._resume()
+
+    # --- data ------------------------------------------------------------------------
+
+    def _loader(self, dataset: TileDataset, train: bool) -> DataLoader:
+        c = self.config.data
+        limit = c.max_train_tiles if train else c.max_val_tiles
+        data = Subset(dataset, range(min(limit, len(dataset)))) if limit else dataset
+        if train:
+            sampler: Sampler = DistributedSampler(
+                data, self.ctx.world_size, self.ctx.rank, shuffle=True, seed=self.config.run.seed
+            )
+        else:
+            sampler = ShardSampler(len(data), self.ctx.rank, self.ctx.world_size)
+        workers = c.num_workers
+        return DataLoader(
+            data,
+            batch_size=c.batch_size if train else c.val_batch_size,
+            sampler=sampler,
+            num_workers=workers,
+            persistent_workers=workers > 0,
+            pin_memory=self.device.type == "cuda",
+            # Equal batches in training (no odd last shape), every tile in validation.
+            drop_last=train and len(data) >= c.batch_size * self.ctx.world_size,
+            generator=torch.Generator().manual_seed(self.config.run.seed),
+        )
+
+    # --- checkpoints -----------------------------------------------------------------
+
+    def metadata(self) -> dict[str, str]:
+        from engine.metadata import make_metadata, to_onnx_props
+
+        m, c = self.manifest, self.config
+        best_row = next((h for h in self.history if h["epoch"] == self.best_epoch), {})
+        meta = make_metadata(
+            self.class_names,
+            [tuple(x) for x in self.class_colors],
+            resolution_cm=m.get("resolution_cm"),
+            tile_size=m["tile_size"],
+            tile_overlap_pct=15.0,
+            mean=tuple(m["mean"]),
+            std=tuple(m["std"]),
+            pixel_scale=float(m.get("pixel_scale", 255.0)),
+            input_bands=tuple(range(1, m["channels"] + 1)),
+            output_kind="logits",
+            architecture=c.model.architecture,
+            architecture_args=self.arch_args,
+            training_data=(
+                f"{m['dataset']} ({m['split_scheme']} split, {m['labels']} labels, "
+                f"{m['tile_size']} px tiles)"
+            ),
+            metrics={k: v for k, v in best_row.items() if k.startswith("val_")},
+            version=c.run.name,
+            description=c.run.description,
+        )
+        return to_onnx_props(meta)
+
+    def _save(self, name: str, confusion: torch.Tensor) -> None:
+        save_checkpoint(
+            self.ckpt_dir / name,
+            model=unwrap(self.model).state_dict(),
+            architecture=self.config.model.architecture,
+            architecture_args=self.arch_args,
+            metadata=self.metadata(),
+            optimizer=self.optimizer.state_dict(),
+            scheduler=self.scheduler.state_dict(),
+            scaler=self.scaler.state_dict(),
+            rng=rng_state(),
+            epoch=self.epoch,
+            step=self.step,
+            config=self.config.to_dict(),
+            history=self.history,
+            best=self.best,
+            best_epoch=self.best_epoch,
+            bad_epochs=self.bad_epochs,
+            val_confusion=confusion,
+        )
+
+    def _resume(self) -> None:
+        path = self.ckpt_dir / "last.pt"
+        ckpt = load_checkpoint(path, map_location=self.device)
+        unwrap(self.model).load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.scaler.load_state_dict(ckpt["scaler"])
+        set_rng_state(ckpt["rng"])
+        self.epoch, self.step = ckpt["epoch"], ckpt["step"]
+        self.history = list(ckpt["history"])
+        self.best, self.best_epoch = ckpt["best"], ckpt["best_epoch"]
+        self.bad_epochs = ckpt["bad_epochs"]
+        self.notes.append(f"resumed from {path} after epoch {self.epoch}")
+
+    # --- one epoch -------------------------------------------------------------------
+
+    def _autocast(self):
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=self.amp_dtype)
+
+    def _prepare_batch(self, images, labels, generator=None):
+        images = images.to(self.device, non_blocking=True).float() / 255.0
+        labels = labels.to(self.device, non_blocking=True).long()
+        if generator is not None:
+            images, labels = augment(images, labels, self.config.augment, generator)
+        images = normalise(images, self.mean, self.std)
+        if self.config.train.channels_last:
+            images = images.contiguous(memory_format=torch.channels_last)
+        return images, labels
+
+    def train_epoch(self) -> float:
+        c = self.config
+        self.net.train()
+        self.train_loader.sampler.set_epoch(self.epoch)
+        seed = (c.run.seed * 1_000_003 + self.epoch * 7919 + self.ctx.rank) % 2**63
+        generator = torch.Generator().manual_seed(seed)
+        accumulate = c.optim.accumulate
+        total, count = torch.zeros((), device=self.device), 0
+        batches = len(self.train_loader)
+        bar = tqdm(
+            self.train_loader,
+            desc=f"epoch {self.epoch + 1}/{c.train.epochs}",
+            disable=not self.ctx.is_main,
+            leave=False,
+            dynamic_ncols=True,
+        )
+        self.optimizer.zero_grad(set_to_none=True)
+        for i, (images, labels) in enumerate(bar):
+            images, labels = self._prepare_batch(images, labels, generator)
+            boundary = (i + 1) % accumulate == 0 or i + 1 == batches
+            sync = contextlib.nullcontext()
+            if self.ctx.enabled and not boundary:
+                sync = self.net.no_sync()
+            with sync:
+                with self._autocast():
+                    logits = self.net(images)
+                    loss = self.criterion(logits, labels)
+                self.scaler.scale(loss / accumulate).backward()
+            if boundary:
+                if c.optim.grad_clip:
+                    self.scaler.unscale_(self.optimizer)
+                    nn.utils.clip_grad_norm_(self.model.parameters(), c.optim.grad_clip)
+                self.scaler.step(self.optimizer)
+                self.scaler.update()
+                self.optimizer.zero_grad(set_to_none=True)
+                if self.step < self.steps_per_epoch * c.train.epochs:
+                    self.scheduler.step()
+                self.step += 1
+            total += loss.detach()
+            count += 1
+            if i % 10 == 0:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+        stats = all_reduce_sum(torch.stack([total, torch.tensor(float(count), device=self.device)]))
+        return float(stats[0] / stats[1].clamp_min(1))
+
+    @torch.no_grad()
+    def validate(self, keep_samples: int = 0) -> tuple[float, torch.Tensor, tuple | None]:
+        self.net.eval()
+        metric = confusion_metric(len(self.class_names)).to(self.device)
+        total = torch.zeros(2, device=self.device)
+        samples = None
+        for images_u8, labels in self.val_loader:
+            images, labels = self._prepare_batch(images_u8, labels)
+            with self._autocast():
+                logits = self.net(images)
+            logits = logits.float()
+            loss = self.criterion(logits, labels)
+            valid = (labels != self.config.loss.ignore_index).sum()
+            total += torch.stack([loss * valid, valid.float()])
+            predictions = logits.argmax(1)
+            metric.update(predictions, labels)
+            if keep_samples and samples is None:
+                samples = (
+                    images_u8[:keep_samples].numpy(),
+                    labels[:keep_samples].cpu().numpy().astype(np.uint8),
+                    predictions[:keep_samples].cpu().numpy().astype(np.uint8),
+                )
+        total = all_reduce_sum(total)
+        confusion = metric.compute()  # all-reduced across ranks by torchmetrics
+        return float(total[0] / total[1].clamp_min(1)), confusion.cpu(), samples
+
+    # --- the run ---------------------------------------------------------------------
+
+    def _monitor_value(self, row: dict) -> float:
+        key = self.config.train.monitor
+        if key not in row:
+            fallback = f"val_miou{len(self.class_names)}"
+            if key != "val_loss" and fallback in row:
+                key = fallback
+            else:
+                raise KeyError(f"[train] monitor '{key}' is none of {sorted(row)}")
+        return row[key]
+
+    def _improved(self, value: float) -> bool:
+        if self.best is None or math.isnan(self.best):
+            return not math.isnan(value)
+        if self.config.train.monitor_mode == "max":
+            return value > self.best
+        return value < self.best
+
+    def fit(self) -> list[dict]:
+        c = self.config
+        if self.ctx.is_main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            (self.out / "config.resolved.json").write_text(json.dumps(c.to_dict(), indent=1))
+            for note in self.notes:
+                log.info(note)
+        stopped = False
+        while self.epoch < c.train.epochs and not stopped:
+            started = time.perf_counter()
+            train_loss = self.train_epoch()
+            val_loss, confusion, samples = self.validate(c.train.plot_samples)
+            self.epoch += 1
+            row = {
+                "epoch": self.epoch,
+                "step": self.step,
+                "lr": self.optimizer.param_groups[-1]["lr"],
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                **epoch_scores(confusion, self.class_names),
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+            self.history.append(row)
+            value = self._monitor_value(row)
+            improved = self._improved(value)
+            if improved:
+                self.best, self.best_epoch, self.bad_epochs = value, self.epoch, 0
+            else:
+                self.bad_epochs += 1
+            stopped = bool(c.train.patience) and self.bad_epochs >= c.train.patience
+            stopped = broadcast_flag(stopped, self.device)
+            if self.ctx.is_main:
+                self._write_csv()
+                self._save("last.pt", confusion)
+                if improved:
+                    self._save("best.pt", confusion)
+                    self._plot_epoch(confusion, samples, "best")
+                log.info(
+                    "epoch %d: train_loss %.4f val_loss %.4f %s %.4f",
+                    self.epoch, train_loss, val_loss, c.train.monitor, value,
+                )  # fmt: skip
+            barrier()
+            result = EpochResult(self.epoch, row, confusion.numpy(), samples)
+            for callback in self.on_epoch_end:
+                callback(self, result)
+        if self.ctx.is_main and self.history:
+            plots.learning_curves(self.history, self.out / "learning_curves.png")
+            if stopped:
+                log.info("early stop after epoch %d (best epoch %d)", self.epoch, self.best_epoch)
+        return self.history
+
+    def _write_csv(self) -> None:
+        keys = list(dict.fromkeys(k for row in self.history for k in row))
+        partial = self.out / "metrics.csv.part"
+        with partial.open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=keys)
+            writer.writeheader()
+            writer.writerows(self.history)
+        partial.replace(self.out / "metrics.csv")
+
+    def _plot_epoch(self, confusion: torch.Tensor, samples: tuple | None, tag: str) -> None:
+        plots.confusion_matrix(
+            confusion.numpy(), self.class_names, self.out / f"confusion_{tag}.png",
+            title=f"validation, epoch {self.epoch}",
+        )  # fmt: skip
+        if samples is not None:
+            plots.sample_grid(*samples, self.class_colors, self.out / f"samples_{tag}.png")

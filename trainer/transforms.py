@@ -1,0 +1,97 @@
+"""Augmentations on batches of tensors, on the training device, from an explicit generator.
+
+Drawing every random number from a generator seeded by (seed, epoch, rank) makes a resumed
+run see exactly the augmentations an uninterrupted one would, with any number of workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from .data.labels import IGNORE_INDEX
+
+
+@dataclass
+class AugmentConfig:
+    flips: str = "d4"  # d4 (dihedral: flips + 90° rotations) | hflip | none
+    scale: list[float] = field(default_factory=lambda: [0.5, 2.0])  # [] = off
+    brightness: float = 0.2  # ± fraction added to [0, 1] pixels
+    contrast: float = 0.2  # ± fraction of contrast around each image's mean
+
+
+def d4(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The k-th element (0..7) of the dihedral group on the last two axes."""
+    if k >= 4:
+        x = x.flip(-1)
+    return torch.rot90(x, k % 4, dims=(-2, -1))
+
+
+def d4_inverse(x: torch.Tensor, k: int) -> torch.Tensor:
+    x = torch.rot90(x, -(k % 4), dims=(-2, -1))
+    return x.flip(-1) if k >= 4 else x
+
+
+def normalise(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """uint8 or [0, 1] float images -> standardised float, the way the engine feeds the model."""
+    if images.dtype == torch.uint8:
+        images = images.float() / 255.0
+    return (images - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+
+
+def _uniform(generator: torch.Generator, lo: float, hi: float) -> float:
+    return lo + (hi - lo) * float(torch.rand((), generator=generator))
+
+
+def _rescale(
+    image: torch.Tensor, label: torch.Tensor, factor: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zoom by ``factor`` and cut (or pad, with ignore) back to the original size."""
+    _, h, w = image.shape
+    nh, nw = max(1, round(h * factor)), max(1, round(w * factor))
+    img = F.interpolate(image[None], size=(nh, nw), mode="bilinear", align_corners=False)[0]
+    lab = F.interpolate(label[None, None].float(), size=(nh, nw), mode="nearest")[0, 0]
+    lab = lab.to(label.dtype)
+    if nh >= h and nw >= w:
+        y = int(torch.randint(0, nh - h + 1, (), generator=generator))
+        x = int(torch.randint(0, nw - w + 1, (), generator=generator))
+        return img[:, y : y + h, x : x + w], lab[y : y + h, x : x + w]
+    out_img = image.new_zeros(image.shape)
+    fill = image.mean(dim=(1, 2), keepdim=True)
+    out_img += fill
+    out_lab = label.new_full(label.shape, IGNORE_INDEX)
+    y = int(torch.randint(0, h - nh + 1, (), generator=generator)) if nh < h else 0
+    x = int(torch.randint(0, w - nw + 1, (), generator=generator)) if nw < w else 0
+    ch, cw = min(nh, h), min(nw, w)
+    out_img[:, y : y + ch, x : x + cw] = img[:, :ch, :cw]
+    out_lab[y : y + ch, x : x + cw] = lab[:ch, :cw]
+    return out_img, out_lab
+
+
+def augment(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    config: AugmentConfig,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float [0, 1] images (N, C, H, W) and labels (N, H, W) -> augmented copies."""
+    out_images, out_labels = [], []
+    for image, label in zip(images, labels):
+        if config.brightness or config.contrast:
+            b = _uniform(generator, -config.brightness, config.brightness)
+            c = 1 + _uniform(generator, -config.contrast, config.contrast)
+            mean = image.mean(dim=(1, 2), keepdim=True)
+            image = ((image - mean) * c + mean + b).clamp(0, 1)
+        if config.flips == "d4":
+            k = int(torch.randint(0, 8, (), generator=generator))
+            image, label = d4(image, k), d4(label, k)
+        elif config.flips == "hflip" and float(torch.rand((), generator=generator)) < 0.5:
+            image, label = image.flip(-1), label.flip(-1)
+        if config.scale:
+            factor = _uniform(generator, config.scale[0], config.scale[1])
+            image, label = _rescale(image, label, factor, generator)
+        out_images.append(image)
+        out_labels.append(label)
+    return torch.stack(out_images), torch.stack(out_labels)
