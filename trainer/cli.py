@@ -7,7 +7,11 @@ import importlib
 import sys
 
 # name -> (module, one-line help). A module has add_arguments(parser) and run(args) -> int.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "prepare": ("trainer.commands.prepare", "cut ISPRS Potsdam/Vaihingen or a folder into tiles"),
+    "train": ("trainer.commands.train", "train one phase from a TOML config (torchrun-ready)"),
+    "evaluate": ("trainer.commands.evaluate", "score a model on whole held-out images"),
+}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
