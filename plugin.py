@@ -22,6 +22,7 @@ class AerialSegmentationPlugin:
         self.iface = iface
         self.provider: AerialSegmentationProvider | None = None
         self.action: QAction | None = None
+        self.diagnostics_action: QAction | None = None
         self.dock = None
 
     def initProcessing(self) -> None:  # noqa: N802 - QGIS API name
@@ -49,7 +50,19 @@ class AerialSegmentationPlugin:
         self.iface.addToolBarIcon(self.action)
         self.iface.addPluginToRasterMenu(MENU_NAME, self.action)
 
+        self.diagnostics_action = QAction("Copy Diagnostics", self.iface.mainWindow())
+        self.diagnostics_action.setObjectName("AerialSegmentationDiagnostics")
+        self.diagnostics_action.setToolTip(
+            "Copy versions, execution providers and GPU detection to the clipboard"
+        )
+        self.diagnostics_action.triggered.connect(self.dock.copy_diagnostics)
+        self.iface.addPluginToRasterMenu(MENU_NAME, self.diagnostics_action)
+
     def unload(self) -> None:
+        if self.diagnostics_action is not None:
+            self.iface.removePluginRasterMenu(MENU_NAME, self.diagnostics_action)
+            self.diagnostics_action.deleteLater()
+            self.diagnostics_action = None
         if self.action is not None:
             self.iface.removePluginRasterMenu(MENU_NAME, self.action)
             self.iface.removeToolBarIcon(self.action)

@@ -199,11 +199,14 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
         if feedback.isCanceled():
             token.cancel()
 
+        last_message = [""]
+
         def progress(fraction: float, message: str = "") -> None:
             if feedback.isCanceled():
                 token.cancel()
             feedback.setProgress(100.0 * float(fraction))
-            if message:
+            if message and message != last_message[0]:
+                last_message[0] = message
                 feedback.setProgressText(message)
 
         try:

@@ -58,6 +58,7 @@ class SegmentationTask(QgsTask):
         self.error: str | None = None
         self.was_cancelled = False
         self._token = None
+        self._last_message = ""
 
     def cancel(self) -> None:
         if self._token is not None:
@@ -116,7 +117,8 @@ class SegmentationTask(QgsTask):
         if self.isCanceled() and self._token is not None:
             self._token.cancel()
         self.setProgress(max(0.0, min(100.0, 100.0 * float(fraction))))
-        if message:
+        if message and message != self._last_message:
+            self._last_message = message
             self.stage.emit(message)
 
     def finished(self, ok: bool) -> None:

@@ -75,3 +75,31 @@ def test_init_processing_alone_registers_provider_once(plugin_package, qgis_ifac
     finally:
         plugin.unload()
     assert QgsApplication.processingRegistry().providerById(PROVIDER_ID) is None
+
+
+def test_diagnostics_menu_action_copies_a_report(plugin_package, plugin_iface, qgis_app):
+    from qgis.PyQt.QtWidgets import QApplication
+
+    plugin = plugin_package.classFactory(plugin_iface)
+    plugin.initGui()
+    try:
+        assert plugin.diagnostics_action in _menu_actions(plugin_iface)
+        QApplication.clipboard().clear()
+        plugin.diagnostics_action.trigger()
+        text = QApplication.clipboard().text()
+        assert text.startswith("Aerial Segmentation diagnostics")
+        assert "onnxruntime: " in text and "devices.onnxruntime_providers: " in text
+    finally:
+        plugin.unload()
+    assert plugin.diagnostics_action is None
+
+
+def test_segment_algorithm_is_in_the_provider(plugin_package, qgis_iface, qgis_app):
+    plugin = plugin_package.classFactory(qgis_iface)
+    plugin.initProcessing()
+    try:
+        alg = QgsApplication.processingRegistry().algorithmById(f"{PROVIDER_ID}:segment")
+        assert alg is not None
+        assert alg.provider().name() == "Aerial Segmentation"
+    finally:
+        plugin.unload()
