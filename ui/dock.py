@@ -17,7 +17,7 @@ from qgis.core import (
 )
 from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt, QTimer, pyqtSignal
-from qgis.PyQt.QtGui import QColor, QGuiApplication
+from qgis.PyQt.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -499,12 +499,17 @@ class SegmentationDock(QgsDockWidget):
         areas = list(getattr(result, "class_areas", []) or [])
         self.area_table.setRowCount(len(areas))
         for row, area in enumerate(areas):
-            name = QTableWidgetItem(str(area.name))
-            name.setData(Qt.DecorationRole, QColor(*area.color[:3]))
+            name = QTableWidgetItem(swatch_icon(area.color), str(area.name))
             self.area_table.setItem(row, 0, name)
             self.area_table.setItem(row, 1, QTableWidgetItem(format_area(area.area_m2)))
             self.area_table.setItem(row, 2, QTableWidgetItem(f"{area.percent:.1f} %"))
         self.area_table.resizeColumnsToContents()
+        self.area_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        rows_height = sum(self.area_table.rowHeight(r) for r in range(len(areas)))
+        frame = 2 * self.area_table.frameWidth()
+        self.area_table.setFixedHeight(
+            self.area_table.horizontalHeader().sizeHint().height() + rows_height + frame
+        )
         self.result_box.setVisible(True)
 
     def _message(self, text: str, level, duration: int = 0) -> None:
@@ -550,6 +555,17 @@ def describe_devices(devices: dict) -> str:
     return first + (f" {'; '.join(details)}." if details else "")
 
 
+def swatch_icon(color, size: int = 14) -> QIcon:
+    """A colour square with a grey border: white and pale classes stay visible."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(QColor(*color[:3]))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor(110, 110, 110))
+    painter.drawRect(0, 0, size - 1, size - 1)
+    painter.end()
+    return QIcon(pixmap)
+
+
 def format_area(square_metres: float | None) -> str:
     if square_metres is None:
         return "–"
@@ -570,9 +586,11 @@ def result_summary(result) -> str:
 
 def model_card_html(metadata, path: Path) -> str:
     """Classes with colour swatches, GSD, tile size and training data, from the model file."""
+    # A bordered one-cell table per swatch, so that white or pale classes stay visible.
     rows = "".join(
+        '<tr><td><table border="1" cellspacing="0" cellpadding="0" style="border-color:#777">'
         f'<tr><td bgcolor="#{c.color[0]:02x}{c.color[1]:02x}{c.color[2]:02x}" width="14">'
-        f"&nbsp;</td><td>{html.escape(str(c.name))}</td></tr>"
+        f"&nbsp;</td></tr></table></td><td>&nbsp;{html.escape(str(c.name))}</td></tr>"
         for c in metadata.classes
     )
     facts = []
