@@ -1,0 +1,294 @@
+"""segment() end to end on generated rasters and models: pixels, georeferencing, files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from osgeo import gdal
+
+from engine.cancel import CancelToken
+from engine.errors import Cancelled, InputError, ModelError
+from engine.model_file import load_model
+from engine.pipeline import SegmentationOptions, segment
+
+
+def _count_runs(model):
+    calls = []
+    run = model.backend.run
+
+    def counting(batch):
+        calls.append(batch.shape[0])
+        return run(batch)
+
+    model.backend.run = counting
+    return calls
+
+
+@pytest.mark.parametrize("kind", ["convnet", "conv1x1"])
+def test_tiled_equals_single_pass_on_a_non_multiple_raster(tmp_path, kit, kind):
+    # Receptive field 5 px (radius 2) < half the overlap (16 / 2 px): tiling must not show.
+    image = kit.random_image(157, 203)
+    raster = kit.write_raster(tmp_path / "in.tif", image)
+    model = kit.build_onnx(tmp_path / "m.onnx", kind=kind, metadata={"tile_size": 64})
+    out = tmp_path / "out.tif"
+    options = SegmentationOptions(overlap_pct=25, batch_size=3)
+    result = segment(raster, model, out, options)
+    assert result.tiles_processed == 3 * 4 and result.tiles_skipped == 0
+    np.testing.assert_array_equal(kit.read(out), kit.single_pass(model, image))
+    src, dst = gdal.Open(str(raster)), gdal.Open(str(out))
+    assert dst.GetGeoTransform() == src.GetGeoTransform()
+    assert dst.GetProjection() == src.GetProjection()
+    assert (dst.RasterXSize, dst.RasterYSize) == (203, 157)
+
+
+def test_raster_smaller_than_a_tile_is_padded_and_cropped_back(tmp_path, kit, convnet):
+    image = kit.random_image(30, 45, seed=4)
+    raster = kit.write_raster(tmp_path / "small.tif", image, block=None)
+    out = tmp_path / "out.tif"
+    result = segment(raster, convnet, out)
+    assert result.tiles_processed == 1
+    labels, reference = kit.read(out), kit.single_pass(convnet, image)
+    # Away from the padded right and bottom edges (receptive-field radius 2) nothing differs;
+    # at them the model sees the padding, as any padded model does.
+    np.testing.assert_array_equal(labels[:-2, :-2], reference[:-2, :-2])
+    assert (labels == reference).mean() > 0.97
+    assert gdal.Open(str(out)).GetGeoTransform() == gdal.Open(str(raster)).GetGeoTransform()
+
+
+def test_output_is_a_tiled_deflate_geotiff_with_classes_and_no_leftovers(tmp_path, kit):
+    model = kit.build_onnx(
+        tmp_path / "m.onnx",
+        metadata={
+            "tile_size": 64,
+            "class_names": ["road", "roof", "grass"],
+            "class_colors": [(10, 20, 30), (200, 0, 0), (0, 200, 0)],
+        },
+    )
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(100, 100))
+    out = tmp_path / "out" / "classes.tif"
+    out.parent.mkdir()
+    result = segment(raster, model, out)
+    ds = gdal.Open(str(out))
+    band = ds.GetRasterBand(1)
+    assert band.DataType == gdal.GDT_Byte and band.GetNoDataValue() == 255
+    assert band.GetBlockSize() == [256, 256]
+    assert ds.GetMetadata("IMAGE_STRUCTURE")["COMPRESSION"] == "DEFLATE"
+    assert band.GetCategoryNames() == ["road", "roof", "grass"]
+    assert band.GetColorTable().GetColorEntry(1)[:3] == (200, 0, 0)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["classes.tif", "classes.tif.aux.xml"]
+    labels = kit.read(out)
+    assert [a.name for a in result.class_areas] == ["road", "roof", "grass"]
+    for area in result.class_areas:
+        assert area.pixels == int((labels == area.index).sum())
+        assert area.area_m2 == pytest.approx(area.pixels * 0.01)
+    assert sum(a.percent for a in result.class_areas) == pytest.approx(100)
+    assert result.device == "cpu" and result.backend == "onnxruntime"
+    assert result.timings["infer"] > 0 and result.timings["total"] >= result.timings["infer"]
+
+
+def test_nodata_comes_out_as_nodata_and_is_not_inferred(tmp_path, kit, convnet):
+    image = kit.random_image(192, 192, seed=2)
+    image[image == 0] = 1
+    image[:, :, 96:] = 0  # right half nodata: 2 of 4 tile columns hold no valid pixel
+    image[:, 10:20, 10:20] = 0  # a hole inside a valid tile
+    raster = kit.write_raster(tmp_path / "in.tif", image, nodata=0)
+    model = load_model(convnet)
+    model.output_size(64)  # the output-size probe is one run; count only the tiles' runs
+    calls = _count_runs(model)
+    out = tmp_path / "out.tif"
+    result = segment(raster, model, out, SegmentationOptions(overlap_pct=25, batch_size=1))
+    labels = kit.read(out)
+    invalid = (image == 0).all(axis=0)
+    assert ((labels == 255) == invalid).all()
+    # tiles at x 0, 48, 96, 128 (stride 48, last shifted): the owner of x >= 96 is never run
+    assert result.tiles_skipped > 0
+    assert sum(calls) == result.tiles_processed == 16 - result.tiles_skipped
+    valid = ~invalid
+    assert (labels[valid] == kit.single_pass(convnet, image)[valid]).mean() > 0.97
+
+
+def test_alpha_band_masks_pixels(tmp_path, kit, convnet):
+    image = kit.random_image(80, 80, seed=3)
+    alpha = np.full((80, 80), 255, np.uint8)
+    alpha[40:, :] = 0
+    raster = kit.write_raster(tmp_path / "in.tif", image, alpha=alpha)
+    out = tmp_path / "out.tif"
+    segment(raster, convnet, out)  # model bands 1,2,3: the alpha band is a mask, not input
+    labels = kit.read(out)
+    assert (labels[40:] == 255).all() and (labels[:40] != 255).all()
+
+
+def test_uint16_input_is_scaled_as_the_metadata_says(tmp_path, kit):
+    image = kit.random_image(90, 110, seed=5)
+    m8 = kit.build_onnx(tmp_path / "m8.onnx", metadata={"tile_size": 64, "pixel_scale": 255.0})
+    m16 = kit.build_onnx(tmp_path / "m16.onnx", metadata={"tile_size": 64, "pixel_scale": 65535.0})
+    r8 = kit.write_raster(tmp_path / "u8.tif", image)
+    r16 = kit.write_raster(tmp_path / "u16.tif", image.astype(np.uint16) * 257)
+    segment(r8, m8, tmp_path / "o8.tif")
+    segment(r16, m16, tmp_path / "o16.tif")
+    a, b = kit.read(tmp_path / "o8.tif"), kit.read(tmp_path / "o16.tif")
+    assert (a == b).mean() > 0.999  # float rounding may flip a near-tie
+    assert gdal.Open(str(tmp_path / "o16.tif")).GetGeoTransform()[1] == pytest.approx(0.1)
+
+
+def test_geographic_crs_keeps_georeferencing_and_reports_metric_areas(tmp_path, kit, convnet):
+    image = kit.random_image(70, 90, seed=6)
+    pixel = 1e-6  # degrees: ~0.11 m north-south, ~0.07 m east-west at 52 N
+    raster = kit.write_raster(
+        tmp_path / "geo.tif", image, origin=(17.0, 52.0), pixel=pixel, epsg=4326
+    )
+    out = tmp_path / "out.tif"
+    result = segment(raster, convnet, out)
+    ds = gdal.Open(str(out))
+    assert ds.GetGeoTransform() == pytest.approx((17.0, pixel, 0, 52.0, 0, -pixel))
+    assert "4326" in ds.GetProjection() or "WGS 84" in ds.GetProjection()
+    lat = math.radians(52.0 - 35 * pixel)
+    expected = (pixel * 111320 * math.cos(lat)) * (pixel * 111250)
+    assert result.pixel_area_m2 == pytest.approx(expected, rel=0.01)
+    np.testing.assert_array_equal(kit.read(out), kit.single_pass(convnet, image))
+
+
+def test_gsd_mismatch_runs_at_model_gsd_and_writes_on_the_source_grid(tmp_path, kit):
+    # 10 cm raster, 20 cm model: inference on a half-size grid, output back at 10 cm.
+    blocks = np.random.default_rng(7).integers(0, 256, size=(3, 12, 16), dtype=np.uint8)
+    image = blocks.repeat(16, axis=1).repeat(16, axis=2)  # 192 x 256, constant 16 px blocks
+    raster = kit.write_raster(tmp_path / "in.tif", image, pixel=0.1)
+    model = kit.build_onnx(
+        tmp_path / "m.onnx", kind="conv1x1", metadata={"tile_size": 64, "resolution_cm": 20.0}
+    )
+    out = tmp_path / "out.tif"
+    result = segment(raster, model, out, SegmentationOptions(overlap_pct=25))
+    ds = gdal.Open(str(out))
+    assert (ds.RasterXSize, ds.RasterYSize) == (256, 192)
+    assert ds.GetGeoTransform() == gdal.Open(str(raster)).GetGeoTransform()
+    assert any("resampled to 128x96" in w for w in result.warnings)
+    assert result.tiles_processed == 2 * 3  # a 128 x 96 grid of 64 px tiles, stride 48
+    reference = kit.single_pass(model, image)  # pixelwise model: same classes at any GSD
+    interior = np.zeros_like(reference, dtype=bool)
+    for y in range(12):
+        for x in range(16):
+            interior[y * 16 + 2 : y * 16 + 14, x * 16 + 2 : x * 16 + 14] = True
+    assert (kit.read(out)[interior] == reference[interior]).all()
+    no_resample = segment(raster, model, tmp_path / "o2.tif", SegmentationOptions(resample=False))
+    assert no_resample.tiles_processed == 4 * 5
+
+
+def test_extent_limits_the_work_and_the_output(tmp_path, kit, convnet):
+    image = kit.random_image(200, 300, seed=8)
+    raster = kit.write_raster(tmp_path / "in.tif", image, origin=(1000.0, 2000.0), pixel=1.0)
+    out = tmp_path / "out.tif"
+    extent = (1100.0, 1850.0, 1180.5, 1900.0)  # columns 100..181, rows 100..150
+    result = segment(raster, convnet, out, SegmentationOptions(extent=extent))
+    ds = gdal.Open(str(out))
+    assert (ds.RasterXSize, ds.RasterYSize) == (81, 50)
+    assert ds.GetGeoTransform() == (1100.0, 1.0, 0.0, 1900.0, 0.0, -1.0)
+    assert result.tiles_processed <= 4
+    full = kit.single_pass(convnet, image)
+    np.testing.assert_array_equal(kit.read(out), full[100:150, 100:181])
+    with pytest.raises(InputError, match="does not overlap"):
+        segment(raster, convnet, tmp_path / "x.tif", SegmentationOptions(extent=(0, 0, 10, 10)))
+
+
+def test_cancel_leaves_no_file(tmp_path, kit, convnet):
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(300, 300))
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    token = CancelToken()
+    seen = []
+
+    def progress(fraction, message):
+        seen.append(fraction)
+        if fraction > 0.1:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        segment(raster, convnet, out_dir / "o.tif", SegmentationOptions(batch_size=1),
+                progress=progress, cancel=token)  # fmt: skip
+    assert list(out_dir.iterdir()) == []
+    assert 0 < max(seen) < 1
+
+
+def test_progress_reaches_one_and_is_monotonic(tmp_path, kit, convnet):
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(150, 150))
+    seen = []
+    segment(raster, convnet, tmp_path / "o.tif", progress=lambda f, m: seen.append(f))
+    assert seen[0] == 0 and seen[-1] == 1 and seen == sorted(seen)
+
+
+def test_corrupt_and_wrong_channel_models_give_clear_errors(tmp_path, kit, convnet):
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(64, 64))
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(b"\x08\x07garbage" + bytes(range(256)) * 4)
+    with pytest.raises(ModelError, match=r"corrupt\.onnx"):
+        load_model(corrupt)
+    truncated = tmp_path / "truncated.onnx"
+    truncated.write_bytes(convnet.read_bytes()[:300])
+    with pytest.raises(ModelError, match=r"truncated\.onnx"):
+        segment(raster, truncated, tmp_path / "o.tif")
+    four = kit.build_onnx(tmp_path / "four.onnx", in_channels=4, metadata={"tile_size": 64})
+    with pytest.raises(InputError, match="band"):
+        segment(raster, four, tmp_path / "o.tif")
+    # the metadata lists 3 bands but the graph takes 1 channel: the file contradicts itself
+    props_3 = kit.build_onnx(tmp_path / "ref.onnx", metadata={"tile_size": 64})
+    from engine.metadata import read_onnx_props
+
+    one = kit.build_onnx(tmp_path / "one.onnx", in_channels=1, raw_props=read_onnx_props(props_3))
+    with pytest.raises(ModelError, match="1 input channels"):
+        load_model(one)
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "missing.onnx")
+    assert not list(tmp_path.glob("*.partial*")) and not (tmp_path / "o.tif").exists()
+
+
+def test_bad_inputs_give_input_errors(tmp_path, kit, convnet):
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(64, 64))
+    with pytest.raises(InputError, match="not found"):
+        segment(tmp_path / "nope.tif", convnet, tmp_path / "o.tif")
+    with pytest.raises(InputError, match=r"band\(s\) \[5\]"):
+        segment(raster, convnet, tmp_path / "o.tif", SegmentationOptions(bands=(1, 2, 5)))
+    with pytest.raises(InputError, match="output folder"):
+        segment(raster, convnet, tmp_path / "no" / "dir" / "o.tif")
+    text = tmp_path / "text.tif"
+    text.write_text("not a raster")
+    with pytest.raises(InputError, match="cannot open"):
+        segment(text, convnet, tmp_path / "o.tif")
+
+
+def test_band_selection_reorders_input(tmp_path, kit, convnet):
+    image = kit.random_image(64, 64, bands=4, seed=9)
+    image[3] |= 1  # GDAL takes a 4th byte band for alpha: keep every pixel valid
+    raster = kit.write_raster(tmp_path / "in.tif", image)
+    out = tmp_path / "o.tif"
+    segment(raster, convnet, out, SegmentationOptions(bands=(4, 2, 1)))
+    np.testing.assert_array_equal(kit.read(out), kit.single_pass(convnet, image[[3, 1, 0]]))
+
+
+def test_fixed_batch_and_fixed_tile_models(tmp_path, kit):
+    image = kit.random_image(100, 130, seed=10)
+    raster = kit.write_raster(tmp_path / "in.tif", image)
+    model = load_model(kit.build_onnx(tmp_path / "fixed.onnx", tile=64, batch=1, metadata={}))
+    assert model.fixed_batch == 1 and model.metadata.tile_size == 64
+    calls = _count_runs(model)
+    out = tmp_path / "o.tif"
+    result = segment(raster, model, out, SegmentationOptions(batch_size=4, tile_size=128))
+    assert set(calls) == {1} and len(calls) == result.tiles_processed
+    assert any("only takes 64" in w for w in result.warnings)
+    dynamic = kit.build_onnx(tmp_path / "dyn.onnx", metadata={"tile_size": 64})
+    np.testing.assert_array_equal(kit.read(out), kit.single_pass(dynamic, image))
+
+
+def test_threads_and_devices(tmp_path, convnet):
+    from engine.backends import available_devices
+
+    model = load_model(convnet, device="cpu", num_threads=1)
+    assert model.backend.session.get_session_options().intra_op_num_threads == 1
+    devices = available_devices()
+    assert "cpu" in devices["devices"] and devices["onnxruntime"]
+    wanted = load_model(convnet, device="cuda")
+    if not devices["onnxruntime_cuda"]:
+        assert wanted.device == "cpu"
+        assert any("CUDA" in w for w in wanted.warnings)
+    with pytest.raises(ModelError, match="unknown device"):
+        load_model(convnet, device="tpu")
