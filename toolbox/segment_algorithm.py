@@ -212,8 +212,6 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
         try:
             feedback.pushInfo(f"Model: {model.path}")
             loaded = load_model(str(model.path), device=device)
-            for warning in loaded.warnings:
-                feedback.pushWarning(warning)
             options = SegmentationOptions(
                 device=device, overlap_pct=overlap, batch_size=batch_size, extent=extent
             )

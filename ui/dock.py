@@ -495,7 +495,10 @@ class SegmentationDock(QgsDockWidget):
         self.runFinished.emit(outcome)
 
     def _show_result(self, result) -> None:
-        self.summary_label.setText(result_summary(result))
+        summary = html.escape(result_summary(result))
+        for warning in getattr(result, "warnings", []) or []:
+            summary += f"<br><font color='#a15c00'>⚠ {html.escape(str(warning))}</font>"
+        self.summary_label.setText(summary)
         areas = list(getattr(result, "class_areas", []) or [])
         self.area_table.setRowCount(len(areas))
         for row, area in enumerate(areas):

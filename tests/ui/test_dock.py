@@ -230,3 +230,117 @@ def test_bad_input_is_a_message_not_an_exception(
     assert plugin_iface.messageBar().get_messages(Qgis.Warning) == [
         "Aerial Segmentation:Pick a raster layer to segment."
     ]
+
+
+def test_cuda_without_a_gpu_runs_on_the_cpu_and_says_why(
+    make_dock, clean_project, tiny_model, tiny_raster, plugin_iface
+):
+    source = _add_raster(clean_project, tiny_raster)
+    dock = make_dock()
+    dock.layer_combo.setLayer(source)
+    dock.set_model_path(tiny_model)
+    dock.device_combo.setCurrentIndex(dock.device_combo.findData("cuda"))
+    plugin_iface.messageBar().clear_messages()
+    dock.run_button.click()
+    outcome = wait_for(dock)
+    if dock.detect_devices().get("onnxruntime_cuda"):
+        pytest.skip("this machine has a working CUDA onnxruntime")
+    assert outcome.status == "ok", outcome.message
+    assert outcome.result.device == "cpu"
+    assert "Device: CPU" in dock.summary_label.text()
+    warnings = plugin_iface.messageBar().get_messages(Qgis.Warning)
+    assert any("CUDA" in w for w in warnings), warnings
+    assert "CUDA" in dock.summary_label.text()
+
+
+def test_area_from_the_map_view_and_from_selected_polygons(
+    make_dock, clean_project, tiny, tiny_raster, plugin_iface
+):
+    from qgis.core import (
+        QgsCoordinateReferenceSystem,
+        QgsCoordinateTransform,
+        QgsFeature,
+        QgsGeometry,
+        QgsRectangle,
+    )
+
+    source = _add_raster(clean_project, tiny_raster)
+    x0, y0 = tiny.ORIGIN
+    dock = make_dock()
+    dock.layer_combo.setLayer(source)
+
+    # Map view: a window inside the raster, the canvas in the raster's CRS.
+    canvas = plugin_iface.mapCanvas()
+    canvas.setDestinationCrs(source.crs())
+    view = QgsRectangle(x0 + 10, y0 - 40, x0 + 30, y0 - 10)
+    canvas.setExtent(view)
+    dock.area_combo.setCurrentIndex(dock.area_combo.findData("canvas"))
+    got = QgsRectangle(*dock._extent(source))
+    shown = canvas.extent().intersect(source.extent())  # the canvas keeps its aspect ratio
+    assert got == shown and source.extent().contains(got)
+
+    # Selected polygons, in another CRS: their bounding box, in the raster's CRS.
+    wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+    to_wgs84 = QgsCoordinateTransform(source.crs(), wgs84, clean_project)
+    polygons = QgsVectorLayer("Polygon?crs=EPSG:4326", "fields", "memory")
+    features = []
+    for rect in [
+        QgsRectangle(x0 + 5, y0 - 20, x0 + 15, y0 - 5),
+        QgsRectangle(x0 + 50, y0 - 45, x0 + 60, y0 - 30),
+    ]:
+        feature = QgsFeature()
+        feature.setGeometry(QgsGeometry.fromRect(to_wgs84.transformBoundingBox(rect)))
+        features.append(feature)
+    polygons.dataProvider().addFeatures(features)
+    clean_project.addMapLayer(polygons)
+    dock.area_combo.setCurrentIndex(dock.area_combo.findData("selection"))
+    dock.polygon_combo.setLayer(polygons)
+    assert dock.polygon_combo.isEnabled()
+    with pytest.raises(ValueError, match="Select at least one feature in 'fields'"):
+        dock._extent(source)
+    polygons.selectAll()
+    xmin, ymin, xmax, ymax = dock._extent(source)
+    assert xmin == pytest.approx(x0 + 5, abs=0.5) and xmax == pytest.approx(x0 + 60, abs=0.5)
+    assert ymin == pytest.approx(y0 - 45, abs=0.5) and ymax == pytest.approx(y0 - 5, abs=0.5)
+
+    # Outside the raster: a message, no run.
+    canvas.setExtent(QgsRectangle(x0 + 1000, y0 + 1000, x0 + 1100, y0 + 1100))
+    dock.area_combo.setCurrentIndex(dock.area_combo.findData("canvas"))
+    with pytest.raises(ValueError, match="does not overlap 'stripes'"):
+        dock._extent(source)
+
+
+def test_engine_error_goes_to_the_message_bar_and_log(
+    make_dock, clean_project, tiny_raster, tmp_path, plugin_iface
+):
+    from qgis.core import QgsApplication as App
+
+    logged = []
+
+    def log(message, tag, level):
+        logged.append((tag, message))
+
+    App.messageLog().messageReceived.connect(log)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"this is not an onnx file")
+    source = _add_raster(clean_project, tiny_raster)
+    dock = make_dock()
+    dock.layer_combo.setLayer(source)
+    dock.set_model_path(broken)
+    before = set(clean_project.mapLayers())
+    plugin_iface.messageBar().clear_messages()
+
+    dock.run_button.click()
+    try:
+        outcome = wait_for(dock)
+    finally:
+        App.messageLog().messageReceived.disconnect(log)
+
+    assert outcome.status == "failed"
+    assert "Traceback" not in outcome.message and "\n" not in outcome.message
+    assert "broken.onnx" in outcome.message or "model" in outcome.message.lower()
+    critical = plugin_iface.messageBar().get_messages(Qgis.Critical)
+    assert critical == [f"Aerial Segmentation:{outcome.message}"]
+    assert ("Aerial Segmentation", outcome.message) in logged
+    assert set(clean_project.mapLayers()) == before
+    assert dock.run_button.isEnabled()
