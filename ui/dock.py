@@ -525,6 +525,7 @@ class SegmentationDock(QgsDockWidget):
 
     def shutdown(self) -> None:
         """Stop whatever the panel started before the plugin is unloaded."""
+        self.save_settings()
         if self.task is not None:
             try:
                 self.task.done.disconnect(self._task_done)
