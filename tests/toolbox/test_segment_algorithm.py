@@ -223,3 +223,21 @@ def test_same_raster_as_the_panel(
     assert panel.GetGeoTransform() == processed.GetGeoTransform()
     assert panel.GetProjection() == processed.GetProjection()
     assert np.array_equal(panel.ReadAsArray(), processed.ReadAsArray())
+
+
+def test_model_given_by_bundled_name(
+    provider, plugin_package, tiny, tiny_model, tiny_raster, tmp_path, monkeypatch
+):
+    import shutil
+
+    from aerial_segmentation.ui import model_catalog
+
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    shutil.copy(tiny_model, bundled / "demo_model.onnx")
+    monkeypatch.setattr(model_catalog, "BUNDLED_MODELS_DIR", bundled)
+    out = tmp_path / "named.tif"
+    _run({"INPUT": str(tiny_raster), "MODEL": "demo_model", "OUTPUT": str(out)})
+    assert (tiny.read_band(out) == tiny.expected_classes()).all()
+    with pytest.raises(QgsProcessingException, match=r"No model named 'demo'.*\(demo_model\)"):
+        _run({"INPUT": str(tiny_raster), "MODEL": "demo", "OUTPUT": str(tmp_path / "x.tif")})

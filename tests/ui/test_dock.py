@@ -344,3 +344,22 @@ def test_engine_error_goes_to_the_message_bar_and_log(
     assert ("Aerial Segmentation", outcome.message) in logged
     assert set(clean_project.mapLayers()) == before
     assert dock.run_button.isEnabled()
+
+
+def test_user_models_folder_is_listed_after_the_bundled_ones(
+    make_dock, tiny_model, tmp_path, monkeypatch
+):
+    from qgis.core import QgsSettings
+
+    bundled, mine = tmp_path / "bundled", tmp_path / "mine"
+    bundled.mkdir()
+    mine.mkdir()
+    shutil.copy(tiny_model, bundled / "shipped.onnx")
+    shutil.copy(tiny_model, mine / "my_model.onnx")
+    QgsSettings().setValue("aerial_segmentation/user_models_dir", str(mine))
+    dock = make_dock(bundled_models_dir=bundled)
+    items = [dock.model_combo.itemText(i) for i in range(dock.model_combo.count())]
+    assert items == ["shipped", "my_model (my models)"]
+    dock.model_combo.setCurrentIndex(1)
+    assert dock.current_model_path() == mine / "my_model.onnx"
+    assert "my_model" in dock.model_card.text()
