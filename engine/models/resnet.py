@@ -8,6 +8,7 @@ names (``conv1``, ``bn1``, ``layer1``..``layer4``, blocks with ``conv1/bn1/conv2
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Mapping
 
 import torch
@@ -118,7 +119,12 @@ def load_torchvision_weights(
 
 def load_torchvision_weights_file(encoder: ResNetEncoder, path: str | os.PathLike) -> list[str]:
     """Read an ImageNet ResNet state dict (e.g. torchvision's resnet34-*.pth) safely."""
-    state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(
+            f"{path} is not a plain state dict (refused to unpickle it): {error}"
+        ) from None
     if isinstance(state_dict, Mapping) and "state_dict" in state_dict:
         state_dict = state_dict["state_dict"]
     if not isinstance(state_dict, Mapping):

@@ -1,0 +1,227 @@
+"""Export a trained model to ONNX with its metadata: the one format the plugin deploys.
+
+The graph has a dynamic batch and dynamic height and width (multiples of the model's size
+divisor), opset 17, and ends in what ``meta.output_kind`` says: logits, a softmax over the
+classes ("probabilities", what Deepness expects) or a sigmoid. The file is written under a
+temporary name, checked (metadata read back, onnxruntime against torch on a random tile)
+and only then renamed, so a failed export never leaves a file that looks finished.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.metadata import (
+    ModelMetadata,
+    from_onnx_props,
+    read_onnx_props,
+    to_onnx_props,
+    write_onnx_metadata,
+)
+from engine.models import build_model
+
+DEFAULT_OPSET = 17
+DEFAULT_TILE_SIZE = 512
+INPUT_NAME = "input"
+OUTPUT_NAME = "output"
+# onnxruntime and torch accumulate in different orders; relative to the output's scale
+# they agree to ~1e-6 in fp32. A larger gap means the graph computes something else.
+VERIFY_RELATIVE_TOLERANCE = 1e-4
+
+# Prefixes that DistributedDataParallel and torch.compile put before every parameter name.
+_WRAPPER_PREFIXES = ("module.", "_orig_mod.")
+
+
+class ExportError(RuntimeError):
+    """The model could not be exported or the exported file does not match the model."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    opset: int
+    tile_size: int
+    max_abs_diff: float  # onnxruntime vs torch on the verification tile
+    size_bytes: int
+
+
+class _WithActivation(nn.Module):
+    """Appends the activation that turns logits into what the metadata promises."""
+
+    def __init__(self, model: nn.Module, output_kind: str) -> None:
+        super().__init__()
+        self.model = model
+        self.output_kind = output_kind
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = self.model(x)
+        if self.output_kind == "probabilities":
+            return torch.softmax(logits, dim=1)
+        if self.output_kind == "sigmoid":
+            return torch.sigmoid(logits)
+        return logits
+
+
+def _input_channels(model: nn.Module) -> int | None:
+    first_conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    return None if first_conv is None else first_conv.in_channels
+
+
+def _temporary_path(out_path: Path) -> Path:
+    return out_path.with_name(f".{out_path.name}.{os.getpid()}.part")
+
+
+def export_onnx(
+    model: nn.Module,
+    meta: ModelMetadata,
+    out_path: str | os.PathLike,
+    tile_size: int | None = None,
+    *,
+    opset: int = DEFAULT_OPSET,
+    verify: bool = True,
+) -> ExportResult:
+    """Write ``model`` as ONNX with ``meta`` embedded; returns what was written.
+
+    ``tile_size`` is recorded as the model's tile size (default: ``meta.tile_size`` or 512);
+    the graph itself accepts any batch and any height/width divisible by the model's
+    ``size_divisor``. The model is traced on a small tile, so exporting is fast.
+    """
+    out_path = Path(out_path)
+    if opset < 17:
+        raise ExportError(f"opset {opset} is too old: use 17 or newer")
+    tile = tile_size or meta.tile_size or DEFAULT_TILE_SIZE
+    divisor = int(getattr(model, "size_divisor", 32))
+    if tile % divisor:
+        raise ExportError(f"tile size {tile} is not a multiple of the model's {divisor}")
+    meta = meta.with_changes(tile_size=tile)
+    bands = len(meta.input_bands)
+    channels = _input_channels(model)
+    if channels is not None and channels != bands:
+        raise ExportError(
+            f"the model reads {channels} bands but the metadata lists {bands} input bands "
+            f"{list(meta.input_bands)}"
+        )
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    if device.type == "meta":
+        raise ExportError("the model has no weights (built on the meta device)")
+
+    # Trace on a small non-square tile (2 × 3 divisor) and verify on another shape.
+    trace_input = torch.randn(1, bands, 2 * divisor, 3 * divisor, device=device)
+    check_input = torch.randn(2, bands, 4 * divisor, 2 * divisor, device=device)
+    wrapped = _WithActivation(model, meta.output_kind)
+    was_training = model.training
+    model.eval()
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = _temporary_path(out_path)
+    try:
+        with torch.no_grad():
+            classes = wrapped(trace_input).shape[1]
+            expected = wrapped(check_input).cpu().numpy()
+        if meta.classes and classes != len(meta.classes):
+            raise ExportError(
+                f"the model has {classes} outputs but the metadata names "
+                f"{len(meta.classes)} classes"
+            )
+        dynamic = {0: "batch", 2: "height", 3: "width"}
+        with warnings.catch_warnings():
+            # The TorchScript exporter warns that it is deprecated in favour of dynamo;
+            # it is kept because it exports these models in well under a second and
+            # handles dynamic height/width without shape constraints.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                wrapped,
+                (trace_input,),
+                str(partial),
+                dynamo=False,
+                opset_version=opset,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic},
+                do_constant_folding=True,
+            )
+        write_onnx_metadata(partial, meta)
+        _check_metadata(partial, meta)
+        diff = _check_outputs(partial, check_input.cpu().numpy(), expected) if verify else 0.0
+        partial.replace(out_path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    finally:
+        model.train(was_training)
+    return ExportResult(out_path, opset, tile, diff, out_path.stat().st_size)
+
+
+def _check_metadata(path: Path, meta: ModelMetadata) -> None:
+    read_back = from_onnx_props(read_onnx_props(path), strict=True)
+    if to_onnx_props(read_back) != to_onnx_props(meta):
+        raise ExportError(f"the metadata read back from {path.name} differs from what was written")
+
+
+def _check_outputs(path: Path, batch: np.ndarray, expected: np.ndarray) -> float:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (actual,) = session.run([OUTPUT_NAME], {INPUT_NAME: batch})
+    if actual.shape != expected.shape:
+        raise ExportError(f"ONNX output shape {actual.shape}, torch gives {expected.shape}")
+    diff = float(np.max(np.abs(actual - expected)))
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    if not diff <= VERIFY_RELATIVE_TOLERANCE * scale:
+        raise ExportError(f"ONNX and torch outputs differ by up to {diff:.3g}")
+    return diff
+
+
+def strip_wrapper_prefixes(state_dict: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameter names without DataParallel/compile prefixes, so any of our checkpoints load."""
+    cleaned = {}
+    for key, value in state_dict.items():
+        for prefix in _WRAPPER_PREFIXES:
+            if key.startswith(prefix):
+                key = key[len(prefix) :]
+        cleaned[key] = value
+    return cleaned
+
+
+def model_from_checkpoint(checkpoint: Mapping[str, Any]) -> tuple[nn.Module, ModelMetadata]:
+    """Rebuild the model a training checkpoint holds, with its metadata."""
+    for key in ("model", "architecture", "architecture_args", "metadata"):
+        if key not in checkpoint:
+            raise ExportError(f"the checkpoint lacks '{key}': is it one of the trainer's?")
+    architecture = checkpoint["architecture"]
+    arguments = dict(checkpoint["architecture_args"])
+    try:
+        model = build_model(architecture, **arguments)
+    except ValueError as error:
+        raise ExportError(f"the checkpoint's architecture: {error}") from None
+    result = model.load_state_dict(strip_wrapper_prefixes(checkpoint["model"]), strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise ExportError(
+            f"the checkpoint's weights do not fit {architecture} {arguments}: "
+            f"missing {result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}"
+        )
+    meta = from_onnx_props(checkpoint["metadata"])
+    meta = meta.with_changes(architecture=architecture, architecture_args=arguments)
+    return model.eval(), meta
+
+
+def load_checkpoint(path: str | os.PathLike) -> Mapping[str, Any]:
+    """Read a training checkpoint without unpickling arbitrary objects."""
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise ExportError(f"no checkpoint at {path}") from None
+    except Exception as error:  # pickle and zip errors have many types
+        raise ExportError(f"{path} is not a readable torch checkpoint: {error}") from None
+    if not isinstance(checkpoint, Mapping):
+        raise ExportError(f"{path} holds no checkpoint dict")
+    return checkpoint
