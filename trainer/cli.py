@@ -11,6 +11,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("trainer.commands.prepare", "cut ISPRS Potsdam/Vaihingen or a folder into tiles"),
     "train": ("trainer.commands.train", "train one phase from a TOML config (torchrun-ready)"),
     "evaluate": ("trainer.commands.evaluate", "score a model on whole held-out images"),
+    "models": ("trainer.commands.models", "parameters and GFLOPs per tile of each architecture"),
+    "export": ("trainer.commands.export", "export a training checkpoint to ONNX with its metadata"),
 }
 
 
