@@ -9,6 +9,7 @@ from pathlib import Path
 from qgis.core import (
     Qgis,
     QgsCoordinateTransform,
+    QgsGeometry,
     QgsMapLayerProxyModel,
     QgsProcessingUtils,
     QgsProject,
@@ -46,7 +47,7 @@ DEVICES = (("auto", "Auto (CUDA if it works, else CPU)"), ("cpu", "CPU"), ("cuda
 AREAS = (
     ("layer", "Whole layer"),
     ("canvas", "Current map view extent"),
-    ("selection", "Selected features of a polygon layer (their bounding box)"),
+    ("selection", "Selected features of a polygon layer"),
 )
 # Raster providers whose "source" is not a file GDAL can stream.
 REMOTE_RASTER_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster"]
@@ -361,6 +362,26 @@ class SegmentationDock(QgsDockWidget):
     def _update_output_widgets(self) -> None:
         self.output_widget.setEnabled(self.file_radio.isChecked())
 
+    def _mask_polygons(self, layer) -> tuple[str, ...]:
+        """The selected polygons as WKT in the raster's CRS (empty unless that area is chosen)."""
+        if self.area_combo.currentData() != "selection":
+            return ()
+        polygons = self.polygon_combo.currentLayer()
+        if polygons is None:
+            return ()
+        transform = None
+        if polygons.crs() != layer.crs():
+            transform = QgsCoordinateTransform(polygons.crs(), layer.crs(), QgsProject.instance())
+        shapes = []
+        for feature in polygons.selectedFeatures():
+            geometry = QgsGeometry(feature.geometry())
+            if geometry.isEmpty():
+                continue
+            if transform is not None:
+                geometry.transform(transform)
+            shapes.append(geometry.asWkt())
+        return tuple(shapes)
+
     def _extent(self, layer) -> tuple[float, float, float, float] | None:
         """The area to segment in the raster's CRS; ValueError with a readable reason."""
         mode = self.area_combo.currentData()
@@ -433,6 +454,7 @@ class SegmentationDock(QgsDockWidget):
             overlap_pct=None if overlap < 0 else float(overlap),
             batch_size=self.batch_spin.value(),
             extent=self._extent(layer),
+            mask_polygons=self._mask_polygons(layer),
         )
 
     def run_segmentation(self) -> SegmentationTask | None:

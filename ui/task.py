@@ -11,6 +11,13 @@ from pathlib import Path
 from qgis.core import Qgis, QgsMessageLog, QgsProject, QgsRasterLayer, QgsTask
 from qgis.PyQt.QtCore import pyqtSignal
 
+from .area_mask import (
+    MaskCancelled,
+    discard,
+    mask_outside_polygons,
+    move_into_place,
+    recount_result,
+)
 from .styling import add_layer_above, result_layer_name, style_class_layer
 
 LOG_TAG = "Aerial Segmentation"
@@ -30,6 +37,8 @@ class SegmentationRequest:
     overlap_pct: float | None = None
     batch_size: int = 4
     extent: tuple[float, float, float, float] | None = None
+    # Polygons (WKT, raster CRS): pixels outside them become no data.
+    mask_polygons: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,16 +98,23 @@ class SegmentationTask(QgsTask):
                 batch_size=request.batch_size,
                 extent=request.extent,
             )
+            final = Path(request.output_path)
+            # With a polygon mask the engine's output is finished only once masked.
+            written = final.with_name(f"{final.stem}.unmasked{final.suffix}")
+            if not request.mask_polygons:
+                written = final
             self.result = segment(
                 request.input_path,
                 model,
-                str(request.output_path),
+                str(written),
                 options,
                 progress=self._progress,
                 cancel=self._token,
             )
+            if request.mask_polygons:
+                self._mask(written, final)
             return True
-        except Cancelled:
+        except (Cancelled, MaskCancelled):
             self.was_cancelled = True
             return False
         except EngineError as error:
@@ -112,6 +128,19 @@ class SegmentationTask(QgsTask):
             QgsMessageLog.logMessage(traceback.format_exc(), LOG_TAG, Qgis.Critical)
             self.error = f"Unexpected error ({type(error).__name__}: {error}). See the log."
             return False
+
+    def _mask(self, written: Path, final: Path) -> None:
+        self.stage.emit("Masking outside the selected polygons")
+        try:
+            counts = mask_outside_polygons(
+                str(written), list(self.request.mask_polygons), lambda: self._token.cancelled
+            )
+            recount_result(self.result, counts)
+            move_into_place(written, final)
+        except BaseException:
+            discard(written)
+            raise
+        self.result.output_path = str(final)
 
     def _progress(self, fraction: float, message: str = "") -> None:
         if self.isCanceled() and self._token is not None:

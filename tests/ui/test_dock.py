@@ -363,3 +363,52 @@ def test_user_models_folder_is_listed_after_the_bundled_ones(
     dock.model_combo.setCurrentIndex(1)
     assert dock.current_model_path() == mine / "my_model.onnx"
     assert "my_model" in dock.model_card.text()
+
+
+def test_selected_polygons_keep_classes_only_inside_them(
+    make_dock, clean_project, tiny, tiny_model, tiny_raster, tmp_path
+):
+    import numpy as np
+    from qgis.core import QgsFeature, QgsGeometry, QgsRectangle
+
+    source = _add_raster(clean_project, tiny_raster)
+    x0, y0 = tiny.ORIGIN
+    polygons = QgsVectorLayer("Polygon?crs=EPSG:32633", "parcels", "memory")
+    features = []
+    # Pixel-aligned: columns 10-30 / rows 10-40 (red stripe), columns 100-120 / rows 60-90 (blue).
+    for rect in [
+        QgsRectangle(x0 + 5, y0 - 20, x0 + 15, y0 - 5),
+        QgsRectangle(x0 + 50, y0 - 45, x0 + 60, y0 - 30),
+    ]:
+        feature = QgsFeature()
+        feature.setGeometry(QgsGeometry.fromRect(rect))
+        features.append(feature)
+    polygons.dataProvider().addFeatures(features)
+    clean_project.addMapLayer(polygons)
+    polygons.selectAll()
+
+    dock = make_dock()
+    dock.layer_combo.setLayer(source)
+    dock.set_model_path(tiny_model)
+    dock.area_combo.setCurrentIndex(dock.area_combo.findData("selection"))
+    dock.polygon_combo.setLayer(polygons)
+    dock.file_radio.setChecked(True)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    dock.output_widget.setFilePath(str(out_dir / "parcels.tif"))
+    dock.run_button.click()
+    outcome = wait_for(dock)
+    assert outcome.status == "ok", outcome.message
+
+    band = tiny.read_band(out_dir / "parcels.tif")
+    full = tiny.expected_classes()
+    expected = np.full((80, 110), 255, dtype=np.uint8)
+    expected[0:30, 0:20] = full[10:40, 10:30]
+    expected[50:80, 90:110] = full[60:90, 100:120]
+    assert band.shape == expected.shape
+    assert (band == expected).all()
+    left = {p.name for p in out_dir.iterdir()}  # no unmasked intermediate left behind
+    assert "parcels.tif" in left and left <= {"parcels.tif", "parcels.tif.aux.xml"}
+    shares = [dock.area_table.item(r, 2).text() for r in range(3)]
+    assert shares == ["50.0 %", "0.0 %", "50.0 %"]
+    assert [round(a.area_m2) for a in outcome.result.class_areas] == [150, 0, 150]
