@@ -84,12 +84,14 @@ def build_scheduler(
     total_steps: int,
     steps_per_epoch: int,
 ) -> torch.optim.lr_scheduler.LRScheduler:
-    if config.schedule == "one_cycle":
+    if config.schedule == "one_cycle" and total_steps >= 3:
+        # Each of the two phases needs at least one step (smoke runs have only a few).
+        pct_start = min(max(config.pct_start, 2 / total_steps), 1 - 1 / total_steps)
         return torch.optim.lr_scheduler.OneCycleLR(
             optimizer,
             max_lr=lrs,
-            total_steps=max(1, total_steps),
-            pct_start=config.pct_start,
+            total_steps=total_steps,
+            pct_start=pct_start,
             div_factor=config.div_factor,
             final_div_factor=config.final_div_factor,
             cycle_momentum=config.name == "adamw",

@@ -1,0 +1,155 @@
+"""Tiny scenes in the ISPRS Potsdam file layout, generated here (no committed rasters).
+
+Each scene is a mosaic of rectangles of the six classes; an image pixel's colour follows its
+class (plus noise), so a small network can learn the mapping within a few epochs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+from engine.metadata import POTSDAM_CLASSES
+
+gdal.UseExceptions()
+
+SIZE = 80  # not a multiple of the 32 px tiles: edge tiles are exercised
+TILE = 32
+# class -> mean image colour (distinct, but not the label colours)
+IMAGE_COLOURS = np.array(
+    [[200, 200, 190], [150, 60, 60], [90, 180, 80], [30, 100, 40], [220, 200, 40], [120, 120, 200]]
+)
+UNKNOWN_COLOUR = (10, 20, 30)
+UNKNOWN_PIXELS = 7
+TRAIN_IDS = ("2_10", "2_11", "3_10")
+VAL_IDS = ("2_12",)
+DROPPED_IDS = ("4_12",)
+
+
+def class_map(seed: int, size: int = SIZE) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    classes = np.zeros((size, size), dtype=np.uint8)
+    for _ in range(14):
+        c = rng.integers(0, 6)
+        y, x = rng.integers(0, size, 2)
+        h, w = rng.integers(6, size // 2, 2)
+        classes[y : y + h, x : x + w] = c
+    return classes
+
+
+def _write(path: Path, bands: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds = gdal.GetDriverByName("GTiff").Create(
+        str(path), bands.shape[2], bands.shape[1], bands.shape[0], gdal.GDT_Byte
+    )
+    ds.SetGeoTransform((368000.0, 0.05, 0, 5808000.0, 0, -0.05))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(25833)
+    ds.SetProjection(srs.ExportToWkt())
+    for i, band in enumerate(bands, start=1):
+        ds.GetRasterBand(i).WriteArray(band)
+    ds = None
+
+
+def write_scene(root: Path, tile_id: str, seed: int, unknown: int = 0) -> np.ndarray:
+    classes = class_map(seed)
+    rng = np.random.default_rng(seed + 1000)
+    image = IMAGE_COLOURS[classes] + rng.normal(0, 12, (SIZE, SIZE, 3))
+    image = np.clip(image, 0, 255).astype(np.uint8).transpose(2, 0, 1)
+    colours = np.array([c.color for c in POTSDAM_CLASSES], dtype=np.uint8)
+    label = colours[classes].transpose(2, 0, 1).copy()
+    if unknown:
+        label[:, 0, :unknown] = np.array(UNKNOWN_COLOUR, dtype=np.uint8)[:, None]
+    _write(root / "2_Ortho_RGB" / f"top_potsdam_{tile_id}_RGB.tif", image)
+    _write(root / "5_Labels_all" / f"top_potsdam_{tile_id}_label.tif", label)
+    eroded = label.copy()
+    eroded[:, :, :2] = 0  # a black (boundary) strip
+    _write(root / "5_Labels_all_noBoundary" / f"top_potsdam_{tile_id}_label_noBoundary.tif", eroded)
+    return classes
+
+
+@pytest.fixture(scope="session")
+def potsdam_src(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("potsdam_src")
+    for i, tile_id in enumerate(TRAIN_IDS + VAL_IDS + DROPPED_IDS):
+        write_scene(root, tile_id, seed=i, unknown=UNKNOWN_PIXELS if tile_id == "2_11" else 0)
+    return root
+
+
+@pytest.fixture(scope="session")
+def potsdam_prepared(potsdam_src, tmp_path_factory) -> Path:
+    from trainer.data.potsdam import prepare_potsdam
+
+    out = tmp_path_factory.mktemp("potsdam_tiles")
+    prepare_potsdam(potsdam_src, out, tile=TILE, split="paper", labels="full")
+    return out
+
+
+def tiny_config(data_dir: Path, out_dir: Path, **sections) -> dict:
+    """A config dict for a seconds-long CPU run; ``sections`` update the defaults."""
+    config = {
+        "run": {"name": "tiny", "out_dir": str(out_dir), "seed": 3, "device": "cpu"},
+        "data": {"dir": str(data_dir), "batch_size": 4, "val_batch_size": 8, "num_workers": 0},
+        "model": {"architecture": "cse_unet_study", "base_width": 4},
+        "loss": {"name": "ce"},
+        "optim": {"name": "adamw", "lr": [1e-3, 1e-2], "accumulate": 2, "schedule": "one_cycle"},
+        "train": {"epochs": 2, "amp": True, "plot_samples": 2, "monitor": "val_miou5"},
+        "augment": {"flips": "d4", "scale": [0.5, 2.0], "brightness": 0.1, "contrast": 0.1},
+    }
+    for name, values in sections.items():
+        config[name].update(values)
+    return config
+
+
+@pytest.fixture(scope="session")
+def kit() -> SimpleNamespace:
+    """This file's constants and writers for the tests (conftest is not importable)."""
+    return SimpleNamespace(
+        SIZE=SIZE,
+        TILE=TILE,
+        UNKNOWN_COLOUR=UNKNOWN_COLOUR,
+        UNKNOWN_PIXELS=UNKNOWN_PIXELS,
+        class_map=class_map,
+        write_scene=write_scene,
+        write_raster=_write,
+        tiny_config=tiny_config,
+        to_toml=to_toml,
+    )
+
+
+def to_toml(config: dict) -> str:
+    """Enough TOML for a config dict (tables of scalars and lists), for CLI and torchrun runs."""
+
+    def value(v) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + "}"
+        return repr(v)
+
+    lines = []
+    for section, values in config.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {value(v)}" for k, v in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_torch_thread():
+    """Tiny convolutions gain nothing from a second thread, and lose a lot when the two
+    cores are busy with other work (OpenMP threads wait on each other)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,187 @@
+"""prepare -> train -> evaluate -> export on tiny generated Potsdam scenes, CPU only.
+
+Also: a tiny overfit run's loss goes down; a run killed after epoch 1 and resumed ends with
+the same weights as an uninterrupted one; torchrun with two gloo processes trains and
+all-reduces the validation matrix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from osgeo import gdal
+
+from engine.metadata import from_onnx_props
+from trainer.cli import main
+from trainer.config import from_dict
+from trainer.loop import Trainer
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKPOINT_KEYS = {
+    "model", "architecture", "architecture_args", "metadata", "optimizer", "scheduler",
+    "scaler", "rng", "epoch", "step", "config",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained(potsdam_prepared, tmp_path_factory, kit):
+    """Two CPU epochs through the CLI, as a user would run them."""
+    run = tmp_path_factory.mktemp("run")
+    config = kit.tiny_config(potsdam_prepared, run / "out", data={"max_train_tiles": 12})
+    (run / "tiny.toml").write_text(kit.to_toml(config))
+    rc = main(["train", "--config", str(run / "tiny.toml")])
+    assert rc == 0
+    return run / "out"
+
+
+def test_train_writes_the_run_folder(trained):
+    rows = (trained / "metrics.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    assert len(rows) == 3 and {"train_loss", "val_loss", "val_miou6", "val_miou5"} <= set(header)
+    for name in ("learning_curves.png", "confusion_best.png", "samples_best.png"):
+        assert (trained / name).read_bytes()[:4] == b"\x89PNG"
+    resolved = json.loads((trained / "config.resolved.json").read_text())
+    assert resolved["train"]["epochs"] == 2 and resolved["model"]["base_width"] == 4
+    for name in ("last.pt", "best.pt"):
+        checkpoint = torch.load(trained / "checkpoints" / name, weights_only=True)
+        assert CHECKPOINT_KEYS <= set(checkpoint)
+        assert checkpoint["architecture"] == "cse_unet_study"
+        meta = from_onnx_props(checkpoint["metadata"], strict=True)
+        assert meta.class_names[5] == "clutter" and meta.tile_size == 32
+        assert meta.architecture_args["base_width"] == 4
+    last = torch.load(trained / "checkpoints" / "last.pt", weights_only=True)
+    assert (last["epoch"], last["step"]) == (2, 4)  # 3 batches, accumulate 2 -> 2 steps/epoch
+
+
+def test_evaluate_export_and_the_onnx_model_loads_in_the_engine(
+    trained, potsdam_prepared, tmp_path, capsys
+):
+    from engine.model_file import load_model
+
+    best = trained / "checkpoints" / "best.pt"
+    assert main(["evaluate", str(best), "--data", str(potsdam_prepared), "--out",
+                 str(tmp_path / "eval_pt"), "--device", "cpu"]) == 0  # fmt: skip
+    assert "without clutter" in capsys.readouterr().out
+    report = json.loads((tmp_path / "eval_pt" / "metrics.json").read_text())
+    labels = gdal.Open(str(potsdam_prepared / "labels" / "top_potsdam_2_12_classes.tif"))
+    valid = int((labels.ReadAsArray() != 255).sum())
+    assert report["pixels"] == valid == int(np.sum(report["confusion_matrix"]))
+    assert {"oa_all", "miou_all", "mf1_all", "oa_no_clutter", "miou_no_clutter"} <= set(report)
+    assert (tmp_path / "eval_pt" / "per_class.md").read_text().count("|") > 20
+
+    onnx_path = tmp_path / "model.onnx"
+    assert main(["export", str(best), "--out", str(onnx_path)]) == 0
+    loaded = load_model(onnx_path, device="cpu")
+    manifest = json.loads((potsdam_prepared / "manifest.json").read_text())
+    assert loaded.metadata.class_names == [c["name"] for c in manifest["classes"]]
+    assert list(loaded.metadata.mean) == pytest.approx(manifest["mean"])
+    assert loaded.metadata.tile_size == 32 and loaded.metadata.resolution_cm == 5.0
+
+    # The exported model scores exactly like the checkpoint through the engine.
+    assert main(["evaluate", str(onnx_path), "--data", str(potsdam_prepared), "--out",
+                 str(tmp_path / "eval_onnx")]) == 0  # fmt: skip
+    onnx_report = json.loads((tmp_path / "eval_onnx" / "metrics.json").read_text())
+    assert onnx_report["confusion_matrix"] == report["confusion_matrix"]
+
+    # D4 test-time augmentation runs through the same engine path.
+    assert main(["evaluate", str(onnx_path), "--data", str(potsdam_prepared), "--out",
+                 str(tmp_path / "eval_tta"), "--tta"]) == 0  # fmt: skip
+    tta = json.loads((tmp_path / "eval_tta" / "metrics.json").read_text())
+    assert tta["tta"] is True and tta["pixels"] == valid
+
+
+def test_loss_goes_down_on_a_tiny_overfit_run(potsdam_prepared, tmp_path, kit):
+    config = kit.tiny_config(
+        potsdam_prepared, tmp_path,
+        data={"max_train_tiles": 4, "val_split": "train", "max_val_tiles": 4},
+        optim={"lr": 1e-2, "accumulate": 1, "schedule": "constant"},
+        train={"epochs": 12, "plot_samples": 0},
+        augment={"flips": "none", "scale": [], "brightness": 0.0, "contrast": 0.0},
+        model={"architecture": "cse_unet", "base_width": 8},
+    )  # fmt: skip
+    history = Trainer(from_dict(config)).fit()
+    losses = [h["train_loss"] for h in history]
+    assert losses[-1] < 0.5 * losses[0], losses
+    assert history[-1]["val_miou6"] > history[0]["val_miou6"]
+
+
+class SimulatedKillError(Exception):
+    pass
+
+
+def _kill_after_first_epoch(trainer, result):
+    if result.epoch == 1:
+        raise SimulatedKillError
+
+
+def test_kill_after_epoch_one_and_resume_equals_an_uninterrupted_run(
+    potsdam_prepared, tmp_path, kit, request
+):
+    def config(out):
+        return from_dict(kit.tiny_config(
+            potsdam_prepared, out, data={"max_train_tiles": 8, "max_val_tiles": 4},
+            optim={"accumulate": 1}, train={"plot_samples": 0}, run={"deterministic": True},
+        ))  # fmt: skip
+
+    request.addfinalizer(lambda: torch.use_deterministic_algorithms(False))
+    Trainer(config(tmp_path / "straight")).fit()
+    with pytest.raises(SimulatedKillError):
+        Trainer(config(tmp_path / "killed"), on_epoch_end=[_kill_after_first_epoch]).fit()
+    killed_at = torch.load(tmp_path / "killed/checkpoints/last.pt", weights_only=True)
+    assert killed_at["epoch"] == 1
+    resumed = Trainer(config(tmp_path / "killed"), resume=True)
+    assert resumed.epoch == 1
+    resumed.fit()
+
+    straight = torch.load(tmp_path / "straight/checkpoints/last.pt", weights_only=True)
+    again = torch.load(tmp_path / "killed/checkpoints/last.pt", weights_only=True)
+    assert again["epoch"] == straight["epoch"] == 2 and again["step"] == straight["step"]
+    assert straight["model"].keys() == again["model"].keys()
+    for key, value in straight["model"].items():
+        assert torch.equal(value, again["model"][key]), key
+    # The optimiser and schedule continue too, and the logs agree row by row.
+    assert straight["scheduler"]["last_epoch"] == again["scheduler"]["last_epoch"]
+    rows = [[{k: v for k, v in h.items() if k != "seconds"} for h in c["history"]]
+            for c in (straight, again)]  # fmt: skip
+    assert rows[0] == rows[1]
+    # ...and the comparison can fail: epoch 2 did change the weights.
+    assert any(not torch.equal(v, killed_at["model"][k]) for k, v in again["model"].items())
+
+
+def test_init_warm_starts_from_a_previous_phase(trained, potsdam_prepared, tmp_path, kit):
+    best = torch.load(trained / "checkpoints" / "best.pt", weights_only=True)
+    config = from_dict(kit.tiny_config(potsdam_prepared, tmp_path, run={"seed": 99}))
+    trainer = Trainer(config, init=str(trained / "checkpoints" / "best.pt"))
+    state = trainer.model.state_dict()
+    assert all(torch.equal(state[k], v) for k, v in best["model"].items())
+    cold = Trainer(from_dict(kit.tiny_config(potsdam_prepared, tmp_path, run={"seed": 99})))
+    assert not all(torch.equal(cold.model.state_dict()[k], v) for k, v in best["model"].items())
+
+
+def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit):
+    config = kit.tiny_config(
+        potsdam_prepared, tmp_path / "out",
+        data={"max_train_tiles": 8, "val_batch_size": 4},
+        train={"epochs": 1, "plot_samples": 1},
+    )  # fmt: skip
+    (tmp_path / "ddp.toml").write_text(kit.to_toml(config))
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "trainer", "train", "--config", str(tmp_path / "ddp.toml")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert len((tmp_path / "out" / "metrics.csv").read_text().splitlines()) == 2
+    checkpoint = torch.load(tmp_path / "out/checkpoints/last.pt", weights_only=True)
+    # Each rank validated its own share; the reduced matrix counts every labelled pixel once.
+    labels = np.load(potsdam_prepared / "val_labels.npy")
+    assert int(checkpoint["val_confusion"].sum()) == int((labels != 255).sum())
+    assert checkpoint["step"] == 1  # 8 tiles / (4 per rank x 2 ranks) / accumulate 2
