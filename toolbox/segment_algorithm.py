@@ -18,10 +18,10 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterEnum,
     QgsProcessingParameterExtent,
+    QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsProcessingParameterString,
     QgsRasterLayer,
 )
 
@@ -29,6 +29,7 @@ from ..ui.model_catalog import ModelNotFoundError, list_models, resolve_model
 from ..ui.styling import result_layer_name, style_class_layer
 
 DEVICES = ["auto", "cpu", "cuda"]
+MODEL_FILE_FILTER = "ONNX models (*.onnx);;Torch checkpoints (*.pt *.pth);;All files (*)"
 
 
 class ClassStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
@@ -104,10 +105,14 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API name
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Input raster"))
         default_model = next(iter(list_models()), None)
+        # A file parameter gives the GUI a browse button; "All files (*)" in the filter lets
+        # a bundled model's bare name through Processing's own value check.
         self.addParameter(
-            QgsProcessingParameterString(
+            QgsProcessingParameterFile(
                 self.MODEL,
                 "Model (bundled model name or path of an .onnx file)",
+                behavior=QgsProcessingParameterFile.File,
+                fileFilter=MODEL_FILE_FILTER,
                 defaultValue=default_model.name if default_model else None,
             )
         )
@@ -155,7 +160,7 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
                 f"'{layer.name()}' is a {layer.providerType()} layer; export it to GeoTIFF first."
             )
         try:
-            model = resolve_model(self.parameterAsString(parameters, self.MODEL, context))
+            model = resolve_model(self.parameterAsFile(parameters, self.MODEL, context))
         except ModelNotFoundError as error:
             raise QgsProcessingException(str(error)) from None
         device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]

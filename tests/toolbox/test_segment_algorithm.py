@@ -241,3 +241,12 @@ def test_model_given_by_bundled_name(
     assert (tiny.read_band(out) == tiny.expected_classes()).all()
     with pytest.raises(QgsProcessingException, match=r"No model named 'demo'.*\(demo_model\)"):
         _run({"INPUT": str(tiny_raster), "MODEL": "demo", "OUTPUT": str(tmp_path / "x.tif")})
+
+
+def test_model_parameter_takes_names_and_model_files(provider):
+    alg = QgsApplication.processingRegistry().algorithmById(ALG_ID)
+    model = alg.parameterDefinition("MODEL")
+    assert model.type() == "file"  # a browse button in the toolbox and the model builder
+    assert "*.onnx" in model.fileFilter()
+    for value in ["demo_model", "/data/models/cse_unet.onnx", r"C:\models\checkpoint.pt"]:
+        assert model.checkValueIsAcceptable(value), value
