@@ -185,3 +185,26 @@ def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit):
     labels = np.load(potsdam_prepared / "val_labels.npy")
     assert int(checkpoint["val_confusion"].sum()) == int((labels != 255).sum())
     assert checkpoint["step"] == 1  # 8 tiles / (4 per rank x 2 ranks) / accumulate 2
+
+
+def test_early_stopping_on_the_monitored_metric(potsdam_prepared, tmp_path, kit):
+    # "step" grows every epoch, so with mode "min" only epoch 1 is ever an improvement.
+    config = kit.tiny_config(
+        potsdam_prepared, tmp_path,
+        data={"max_train_tiles": 4, "max_val_tiles": 2},
+        train={"epochs": 10, "patience": 2, "monitor": "step", "monitor_mode": "min",
+               "plot_samples": 0},
+    )  # fmt: skip
+    trainer = Trainer(from_dict(config))
+    history = trainer.fit()
+    assert [h["epoch"] for h in history] == [1, 2, 3] and trainer.best_epoch == 1
+    assert torch.load(tmp_path / "checkpoints/best.pt", weights_only=True)["epoch"] == 1
+
+
+def test_asking_for_cuda_without_a_gpu_is_a_clear_message(potsdam_prepared, tmp_path, capsys, kit):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    config = kit.tiny_config(potsdam_prepared, tmp_path, run={"device": "cuda"})
+    (tmp_path / "gpu.toml").write_text(kit.to_toml(config))
+    assert main(["train", "--config", str(tmp_path / "gpu.toml")]) == 2
+    assert "CUDA was asked for but this PyTorch sees no GPU" in capsys.readouterr().out
