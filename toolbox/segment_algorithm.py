@@ -25,6 +25,7 @@ from qgis.core import (
     QgsRasterLayer,
 )
 
+from ..ui.dependencies import check_dependencies
 from ..ui.model_catalog import ModelNotFoundError, list_models, resolve_model
 from ..ui.styling import result_layer_name, style_class_layer
 
@@ -152,6 +153,9 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
     def processAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ):
+        report = check_dependencies()  # before anything imports onnxruntime
+        if not report.ok:
+            raise QgsProcessingException(report.message())
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is None:
             raise QgsProcessingException("The input raster cannot be opened.")
@@ -186,18 +190,10 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
                 f"The output is written as GeoTIFF: give a .tif file name, not '{output}'."
             )
 
-        try:
-            from ..engine.cancel import CancelToken
-            from ..engine.errors import Cancelled, EngineError
-            from ..engine.model_file import load_model
-            from ..engine.pipeline import SegmentationOptions, segment
-        except ImportError as error:
-            from ..ui.dependencies import check_dependencies
-
-            report = check_dependencies()
-            raise QgsProcessingException(
-                f"The segmentation engine cannot start: {error}. {report.message()}"
-            ) from None
+        from ..engine.cancel import CancelToken
+        from ..engine.errors import Cancelled, EngineError
+        from ..engine.model_file import load_model
+        from ..engine.pipeline import SegmentationOptions, segment
 
         token = CancelToken()
         feedback.canceled.connect(token.cancel)

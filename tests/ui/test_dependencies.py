@@ -103,7 +103,8 @@ def test_diagnostics_has_versions_providers_and_devices(plugin_package):
     assert "Problems: none" in text
 
 
-def test_plugin_imports_and_registers_without_onnxruntime(plugin_package):
+def test_plugin_imports_and_registers_without_onnxruntime(plugin_package, tiny_raster, tmp_path):
+    raster = tiny_raster
     # A fresh interpreter in which onnxruntime cannot be imported, as in a bare QGIS.
     script = f"""
 import sys
@@ -118,6 +119,20 @@ from aerial_segmentation.ui.dependencies import check_dependencies
 report = check_dependencies()
 print("PROBLEMS=" + ",".join(p.component for p in report.problems))
 print("COMMAND=" + report.install_command)
+
+sys.path.append("/usr/share/qgis/python/plugins")
+from processing.core.Processing import Processing
+Processing.initialize()
+import processing
+from qgis.core import QgsProcessingException
+from qgis.utils import iface
+plugin = aerial_segmentation.classFactory(iface)
+plugin.initProcessing()
+try:
+    processing.run("aerial_segmentation:segment", {{"INPUT": {str(raster)!r},
+                   "MODEL": "whatever.onnx", "OUTPUT": {str(tmp_path / "x.tif")!r}}})
+except QgsProcessingException as error:
+    print("PROCESSING=" + str(error).replace(chr(10), " | "))
 """
     result = subprocess.run(
         [sys.executable, "-c", script],
@@ -131,6 +146,9 @@ print("COMMAND=" + report.install_command)
     lines = dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
     assert lines["PROBLEMS"] == "onnxruntime"
     assert "pip install" in lines["COMMAND"] and "onnxruntime" in lines["COMMAND"]
+    # The Processing algorithm says the same instead of failing on an import.
+    assert lines["PROCESSING"].startswith("Missing or broken: onnxruntime.")
+    assert lines["COMMAND"] in lines["PROCESSING"]
 
 
 def test_panel_shows_missing_onnxruntime_and_copies_the_command(
