@@ -65,7 +65,7 @@ class SegmentationDock(QgsDockWidget):
         self.settings = QgsSettings()
         self.task: SegmentationTask | None = None
         self.last_outcome = None
-        self._metadata_cache: dict[str, object] = {}
+        self._metadata_cache: dict[tuple[str, int], object] = {}
         self._devices: dict | None = None
         self._build()
         self.dependencies = check_dependencies()
@@ -299,11 +299,11 @@ class SegmentationDock(QgsDockWidget):
 
     def model_metadata(self, path: Path):
         """The model card's source; cached, read without building an inference session."""
-        key = str(path)
+        key = (str(path), Path(path).stat().st_mtime_ns)  # a retrained file is read again
         if key not in self._metadata_cache:
             from ..engine.model_file import read_model_metadata
 
-            self._metadata_cache[key] = read_model_metadata(key)
+            self._metadata_cache[key] = read_model_metadata(str(path))
         return self._metadata_cache[key]
 
     def _model_changed(self) -> None:
@@ -344,6 +344,8 @@ class SegmentationDock(QgsDockWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API name
         super().showEvent(event)
+        if self.task is None:
+            self.refresh_models()  # models copied into the folders since the last look
         QTimer.singleShot(0, self.detect_devices)
 
     def copy_install_command(self) -> None:
