@@ -78,3 +78,24 @@ def test_typos_and_overrides():
     data = apply_overrides({}, ["train.epochs=3", "optim.lr=[1e-5, 1e-3]", "data.dir=/x/y"])
     config = from_dict(data)
     assert (config.train.epochs, config.optim.lr, config.data.dir) == (3, [1e-5, 1e-3], "/x/y")
+
+
+def test_pretrained_encoder_weights_load_by_torchvision_names(tmp_path):
+    import torch
+
+    from engine.models.registry import build_model
+    from trainer.loop import load_encoder_weights
+
+    torch.manual_seed(0)
+    source = build_model("resnet34_unet", base_width=8).encoder.state_dict()
+    # A torchvision ImageNet file also holds the classifier, which the encoder lacks.
+    torch.save({**source, "fc.weight": torch.zeros(10, 64), "fc.bias": torch.zeros(10)},
+               tmp_path / "resnet34.pth")  # fmt: skip
+    torch.manual_seed(1)
+    model = build_model("resnet34_unet", base_width=8)
+    note = load_encoder_weights(model, str(tmp_path / "resnet34.pth"))
+    assert note.startswith(f"encoder weights: {len(source)}/{len(source)} tensors")
+    assert all(torch.equal(model.encoder.state_dict()[k], v) for k, v in source.items())
+    torch.save({"unrelated.weight": torch.zeros(1)}, tmp_path / "other.pth")
+    with pytest.raises(ValueError, match="no tensor matches"):
+        load_encoder_weights(model, str(tmp_path / "other.pth"))

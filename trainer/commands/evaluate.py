@@ -24,7 +24,10 @@ def run(args: argparse.Namespace) -> int:
     from engine.errors import EngineError
     from trainer.evaluate import evaluate
 
-    out = args.out or args.model.parent / f"eval_{args.model.stem}{'_tta' if args.tta else ''}"
+    run_dir = args.model.parent
+    if run_dir.name == "checkpoints":  # runs/<phase>/checkpoints/best.pt -> runs/<phase>/
+        run_dir = run_dir.parent
+    out = args.out or run_dir / f"eval_{args.model.stem}{'_tta' if args.tta else ''}"
     bar = tqdm(total=1000, desc="evaluate", unit="‰", leave=False)
 
     def progress(fraction: float, message: str) -> None:
