@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .data.labels import IGNORE_INDEX
 
@@ -18,6 +19,8 @@ def learning_curves(history: list[dict], path: Path) -> None:
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
     for key in ("train_loss", "val_loss"):
         ax_loss.plot(epochs, [h.get(key, np.nan) for h in history], marker="o", label=key)
+    for ax in (ax_loss, ax_metric):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_loss.set_xlabel("epoch")
     ax_loss.set_title("loss")
     ax_loss.legend()
