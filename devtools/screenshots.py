@@ -256,6 +256,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, help="default: the first bundled model")
     parser.add_argument("--raster", type=Path, help="default: the first sample scene")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images")
+    parser.add_argument(
+        "--stand-in",
+        action="store_true",
+        help="use the drawn scene and nearest-colour model even when a model is bundled",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="screenshots_"))
@@ -267,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     from aerial_segmentation.engine import metadata as metadata_module
     from aerial_segmentation.ui.dock import SegmentationDock
 
-    model = args.model or first_file(ROOT / "resources" / "models", (".onnx",))
-    raster = args.raster or first_file(ROOT / "resources" / "samples", RASTER_SUFFIXES)
+    model, raster = args.model, args.raster
+    if not args.stand_in:
+        model = model or first_file(ROOT / "resources" / "models", (".onnx",))
+        raster = raster or first_file(ROOT / "resources" / "samples", RASTER_SUFFIXES)
     if raster is None:
         raster = draw_scene(workdir / "scene.tif")
     if model is None:
@@ -294,8 +301,13 @@ def main(argv: list[str] | None = None) -> int:
     render_result(source, result, dock.model_metadata(Path(model)), args.out / "result.png")
     print(f"wrote {args.out / 'panel.png'} and {args.out / 'result.png'}")
     print(outcome.message)
+    # Qt objects go before QGIS does, or the interpreter crashes on its way out.
     dock.shutdown()
     project.removeAllMapLayers()
+    for widget in (dock, canvas):
+        widget.deleteLater()
+    app.processEvents()
+    del dock, canvas, source, result
     app.exitQgis()
     return 0
 
