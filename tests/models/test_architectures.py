@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from engine.models import available_architectures, build_model
+from engine.models import available_architectures, build_model, resolve_arguments
 from engine.models.cse_unet import CSEUNet
 from engine.models.flops import count_parameters
 
@@ -171,3 +171,37 @@ def test_registry_rejects_unknown_names_and_arguments():
         build_model("cse_unet", variant="study")  # the variant is the name's, not an argument
     with pytest.raises(ValueError, match="pretrained"):
         build_model("resnet34_unet", pretrained=True)
+
+
+def test_registry_fills_defaults_and_keeps_overrides():
+    assert resolve_arguments("cse_unet_study", base_width=16) == {
+        "in_channels": 3,
+        "classes": 6,
+        "base_width": 16,
+        "dropout": 0.2,
+    }
+    plain = build_model("cse_unet_study", base_width=4, dropout=0.0)
+    assert not any(isinstance(m, nn.Dropout2d) for m in plain.modules())
+
+
+@pytest.mark.parametrize("variant", ["paper", "study"])
+def test_decoder_order_of_upsampling_and_1x1_conv(variant):
+    model = CSEUNet(base_width=4, variant=variant).eval()
+    seen = []
+    block = model.decoder.blocks[0]  # from the bottleneck (1/16) to level 4 (1/8)
+    handle = block.reduce.register_forward_hook(lambda m, i, o: seen.append(i[0].shape))
+    with torch.no_grad():
+        model(torch.randn(1, 3, 64, 64))
+    handle.remove()
+    # Paper: 1×1 conv at the coarse resolution, then upsampling; study: the other way round.
+    assert seen == [(1, 64, 4, 4) if variant == "paper" else (1, 64, 8, 8)]
+
+
+def test_resnet_encoder_features_strides_and_widths():
+    model = build_model("resnet34_unet", base_width=4).eval()
+    assert model.encoder.out_channels == (3, 4, 4, 8, 16, 32)
+    with torch.no_grad():
+        features = model.encoder(torch.randn(1, 3, 64, 96))
+    assert [tuple(f.shape[1:]) for f in features] == [
+        (c, 64 // s, 96 // s) for c, s in zip(model.encoder.out_channels, (1, 2, 4, 8, 16, 32))
+    ]
