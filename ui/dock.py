@@ -637,7 +637,10 @@ def model_card_html(metadata, path: Path) -> str:
         text += f"<br>Trained on: {html.escape(str(metadata.training_data))}"
     if getattr(metadata, "description", ""):
         text += f"<br><i>{html.escape(str(metadata.description))}</i>"
-    text += f'<table cellspacing="2">{rows}</table>'
+    if rows:
+        text += f'<table cellspacing="2">{rows}</table>'
+    else:
+        text += "<br>No class names in the model file: classes are numbered from its outputs."
     if getattr(metadata, "missing", ()):
         text += (
             "<br><small>Not in the model file (defaults used): "

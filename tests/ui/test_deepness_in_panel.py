@@ -1,0 +1,67 @@
+"""A Deepness model on a real UAV orthophoto, limited to the polygon shipped with it: the
+panel copes with a model file that carries no class names."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from qgis.core import QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
+from qgis.PyQt.QtWidgets import QApplication
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "deepness"
+
+
+def test_deepness_model_without_metadata_inside_the_area_polygon(
+    plugin_package, plugin_iface, clean_project, tmp_path
+):
+    from osgeo import gdal
+
+    from aerial_segmentation.engine.model_file import load_model
+    from aerial_segmentation.ui.dock import SegmentationDock
+
+    model = DATA / "one_output_softmax_bsx2x512x512.onnx"
+    ortho = QgsRasterLayer(str(DATA / "uav_orthophoto_2cm_rgba.tif"), "uav", "gdal")
+    area = QgsVectorLayer(str(DATA / "uav_orthophoto_area.gpkg"), "area", "ogr")
+    assert ortho.isValid() and area.isValid()
+    clean_project.addMapLayers([ortho, area])
+    area.selectAll()
+
+    dock = SegmentationDock(plugin_iface)
+    try:
+        dock.layer_combo.setLayer(ortho)
+        dock.set_model_path(model)
+        assert "Not in the model file" in dock.model_card.text()
+        assert "No class names in the model file" in dock.model_card.text()
+        dock.area_combo.setCurrentIndex(dock.area_combo.findData("selection"))
+        dock.polygon_combo.setLayer(area)
+        dock.file_radio.setChecked(True)
+        dock.output_widget.setFilePath(str(tmp_path / "uav_classes.tif"))
+        dock.run_button.click()
+        deadline = time.monotonic() + 60
+        while dock.task is not None and time.monotonic() < deadline:
+            QApplication.processEvents()
+            time.sleep(0.01)
+        outcome = dock.last_outcome
+        assert outcome is not None and outcome.status == "ok", outcome and outcome.message
+    finally:
+        dock.shutdown()
+        dock.deleteLater()
+
+    layer = clean_project.mapLayer(outcome.layer_id)
+    classes = load_model(str(model)).metadata.classes  # numbered from the model's outputs
+    renderer = layer.renderer()
+    assert isinstance(renderer, QgsPalettedRasterRenderer)
+    assert [(c.value, c.label) for c in renderer.classes()] == [(c.index, c.name) for c in classes]
+
+    # Only the polygon's bounding box was segmented, and only pixels inside it keep a class.
+    dataset = gdal.Open(str(tmp_path / "uav_classes.tif"))  # kept: the band needs it
+    band = dataset.GetRasterBand(1).ReadAsArray()
+    bbox = area.extent()
+    pixel = ortho.rasterUnitsPerPixelX()
+    assert abs(band.shape[1] - bbox.width() / pixel) <= 2
+    assert abs(band.shape[0] - bbox.height() / pixel) <= 2
+    inside = band != 255
+    assert 0.3 < inside.mean() < 1.0  # the polygon is not a rectangle
+    assert set(np.unique(band[inside])) <= {c.index for c in classes}
