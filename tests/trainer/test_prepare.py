@@ -105,13 +105,27 @@ def test_prepare_eroded_labels_make_boundaries_ignore(potsdam_src, tmp_path, kit
     TILE = kit.TILE
     from trainer.data.potsdam import prepare_potsdam
 
+    def first_tile(manifest, root, split, scene):
+        labels = np.load(root / f"{split}_labels.npy")
+        tiles = [tuple(t) for t in manifest["splits"][split]["tiles"]]
+        return labels[tiles.index((scene, 0, 0))]
+
+    # Benchmark convention: train on full labels, score on eroded ones.
     manifest = prepare_potsdam(potsdam_src, tmp_path / "e", tile=TILE, labels="eroded")
+    assert (manifest["labels"], manifest["train_labels"]) == ("eroded", "full")
+    val = first_tile(manifest, tmp_path / "e", "val", "top_potsdam_2_12")
+    assert (val[:, :2] == 255).all() and (val[:, 2:] != 255).all()
+    train = first_tile(manifest, tmp_path / "e", "train", "top_potsdam_2_10")
+    assert (train != 255).all()
+    assert manifest["_unknown"].total == kit.UNKNOWN_PIXELS
+
+    both = prepare_potsdam(
+        potsdam_src, tmp_path / "b", tile=TILE, labels="eroded", train_labels="eroded"
+    )
+    train = first_tile(both, tmp_path / "b", "train", "top_potsdam_2_10")
+    assert (train[:, :2] == 255).all()
     # The boundary strip is known (black = ignore); 2 of the unknown pixels fall inside it.
-    assert manifest["labels"] == "eroded"
-    assert manifest["_unknown"].total == kit.UNKNOWN_PIXELS - 2
-    labels = np.load(tmp_path / "e" / "val_labels.npy")
-    first = [tuple(t) for t in manifest["splits"]["val"]["tiles"]].index(("top_potsdam_2_12", 0, 0))
-    assert (labels[first][:, :2] == 255).all() and (labels[first][:, 2:] != 255).all()
+    assert both["_unknown"].total == kit.UNKNOWN_PIXELS - 2
 
 
 def test_missing_files_give_a_clear_message(tmp_path, capsys):

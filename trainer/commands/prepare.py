@@ -22,7 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--labels",
         choices=["full", "eroded"],
         default=None,
-        help="full or eroded (noBoundary) labels; default full for paper, eroded for benchmark",
+        help="labels of the held-out tiles that evaluation scores against: full or eroded "
+        "(noBoundary); default full for paper, eroded for benchmark",
+    )
+    parser.add_argument(
+        "--train-labels",
+        choices=["full", "eroded"],
+        default="full",
+        help="labels of the training tiles (full)",
     )
     parser.add_argument(
         "--image-kind",
@@ -42,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
         if args.dataset == "potsdam":
             manifest = prepare_potsdam(
                 args.src, args.out, tile=args.tile, stride=args.stride,
-                split=args.split or "paper", labels=args.labels, kind=args.image_kind,
+                split=args.split or "paper", labels=args.labels,
+                train_labels=args.train_labels, kind=args.image_kind,
             )  # fmt: skip
         elif args.dataset == "vaihingen":
             manifest = prepare_vaihingen(

@@ -59,20 +59,26 @@ def find_files(src: Path, kind: str = "RGB") -> tuple[dict[str, Path], dict[str,
     return images, full, eroded
 
 
-def potsdam_scenes(src: Path, *, kind: str, split: str, labels: str) -> list[Scene]:
+def potsdam_scenes(
+    src: Path, *, kind: str, split: str, labels: str, train_labels: str = "full"
+) -> list[Scene]:
+    """``labels`` for the held-out tiles (what evaluation compares with), ``train_labels``
+    for the training tiles: the benchmark convention trains on full labels and scores on
+    eroded ones."""
     images, full, eroded = find_files(src, kind)
     if not images:
         raise FileNotFoundError(
             f"no top_potsdam_*_{kind}.tif under {src}: point --src at the unzipped Potsdam folder"
         )
-    chosen = eroded if labels == "eroded" else full
     scenes = []
     for tile_id, image in sorted(images.items()):
         assigned = split_of(tile_id, split)
         if assigned is None:
             continue
+        which = train_labels if assigned == "train" else labels
+        chosen = eroded if which == "eroded" else full
         if tile_id not in chosen:
-            kind_text = "_label_noBoundary" if labels == "eroded" else "_label"
+            kind_text = "_label_noBoundary" if which == "eroded" else "_label"
             raise FileNotFoundError(f"top_potsdam_{tile_id}{kind_text}.tif not found under {src}")
         scenes.append(Scene(f"top_potsdam_{tile_id}", image, chosen[tile_id], assigned))
     if not any(s.split == "train" for s in scenes):
@@ -88,12 +94,13 @@ def prepare_potsdam(
     stride: int | None = None,
     split: str = "paper",
     labels: str | None = None,
+    train_labels: str = "full",
     kind: str = "RGB",
 ) -> dict:
     from engine.metadata import POTSDAM_CLASSES
 
     labels = labels or ("eroded" if split == "benchmark" else "full")
-    scenes = potsdam_scenes(src, kind=kind, split=split, labels=labels)
+    scenes = potsdam_scenes(src, kind=kind, split=split, labels=labels, train_labels=train_labels)
     info = DatasetInfo(
         dataset="potsdam",
         class_names=[c.name for c in POTSDAM_CLASSES],
@@ -101,7 +108,7 @@ def prepare_potsdam(
         resolution_cm=RESOLUTION_CM,
         split_scheme=split,
         labels=labels,
-        extra={"image_kind": kind.upper()},
+        extra={"image_kind": kind.upper(), "train_labels": train_labels},
     )
     colour_map = ColourMap(tuple(c.color for c in POTSDAM_CLASSES))
     return prepare_tiles(scenes, out, colour_map, info, tile=tile, stride=stride)
