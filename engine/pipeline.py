@@ -69,12 +69,19 @@ class _Stopped(Exception):  # noqa: N818 - control flow, not an error
 class _Batch:
     tiles: list[Tile]
     data: np.ndarray
+    buffer: np.ndarray  # the pooled array ``data`` is a view of; handed back after the run
 
 
 @dataclass
 class _RowStart:
     row: int
-    valid: np.ndarray  # validity of the row's owned pixels over the region's columns
+    valid: np.ndarray | None  # validity of the row's owned pixels (None: all valid)
+
+
+@dataclass
+class _Scored:
+    tiles: list[Tile]
+    scores: list[np.ndarray]  # one [N, C, H, W] array per head
 
 
 @dataclass
@@ -294,15 +301,15 @@ class _Run:
         total = grid.count
         inputs: queue.Queue = queue.Queue(QUEUE_DEPTH)
         outputs: queue.Queue = queue.Queue(QUEUE_DEPTH)
+        shape = (self.batch_size, len(self.plan.bands), grid.tile_size, grid.tile_size)
+        self.free_batches: queue.Queue = queue.Queue()
+        for _ in range(QUEUE_DEPTH + 2):  # queued, being filled, being run, spare
+            self.free_batches.put(np.empty(shape, dtype=np.float32))
         reader = threading.Thread(target=self._reader, args=(inputs,), daemon=True)
         writer = threading.Thread(target=self._writer, args=(outputs,), daemon=True)
         self.writer_error: BaseException | None = None
         reader.start()
         writer.start()
-        meta = self.model.metadata
-        wx0, _, ww, _ = self.plan.work_window
-        margin = grid.margin
-        strip: RowStrip | None = None
         try:
             self._report(0, total)
             while True:
@@ -314,30 +321,19 @@ class _Run:
                 if item is None:
                     break
                 if isinstance(item, _RowStart):
-                    y = grid.rows[item.row]
-                    strip = RowStrip(item.row, y.start, y.stop, wx0, wx0 + ww, len(meta.heads))
-                    strip.valid = item.valid
                     self.tiles_skipped += len(grid.cols)
+                    _put(outputs, item, self.stop)
                     continue
                 if isinstance(item, _RowEnd):
-                    strip.labels[:, ~strip.valid] = NODATA
-                    _put(outputs, strip, self.stop)
-                    strip = None
+                    _put(outputs, item, self.stop)
                     self._check_cancel()
                     self._report(self.tiles_processed + self.tiles_skipped, total)
                     continue
                 t = time.perf_counter()
                 scores = self.model.run_heads(item.data)
                 self.timings["infer"] += time.perf_counter() - t
-                t = time.perf_counter()
-                for h, head_scores in enumerate(scores):
-                    for i, tile in enumerate(item.tiles):
-                        ys, xs = owned_crop(tile, margin)
-                        labels = labels_from_scores(
-                            head_scores[i : i + 1, :, ys, xs], meta.output_kind, meta.seg_thresh
-                        )
-                        strip.place(tile, h, labels[0])
-                self.timings["stitch"] += time.perf_counter() - t
+                self.free_batches.put(item.buffer)
+                _put(outputs, _Scored(item.tiles, scores), self.stop)
                 self.tiles_processed += len(item.tiles)
                 self.tiles_skipped -= len(item.tiles)
                 self._check_cancel()
@@ -391,24 +387,30 @@ class _Run:
         tile = grid.tile_size
         x_lo = grid.cols[0].origin
         x_hi = grid.cols[-1].origin + tile
-        reader = RowReader(plan.work, plan.bands, x_lo, x_hi)
+        reader = RowReader(plan.work, plan.bands, x_lo, x_hi, max_rows=tile)
         wx0, _, ww, _ = plan.work_window
         a = self.a[:, None, None]
         b = self.b[:, None, None]
-        channels = len(plan.bands)
         for r, y in enumerate(grid.rows):
             t = time.perf_counter()
             data, valid = reader.rows(y.origin, y.origin + tile)
             ry0, rx0 = max(0, y.origin), reader.x0
-            own_valid = valid[y.start - ry0 : y.stop - ry0, wx0 - rx0 : wx0 - rx0 + ww]
+            own_valid = None
+            if valid is not None:
+                own_valid = valid[y.start - ry0 : y.stop - ry0, wx0 - rx0 : wx0 - rx0 + ww].copy()
             self.timings["read"] += time.perf_counter() - t
-            _put(inputs, _RowStart(r, own_valid.copy()), self.stop)
+            _put(inputs, _RowStart(r, own_valid), self.stop)
             tiles: list[Tile] = []
-            batch = np.empty((self.batch_size, channels, tile, tile), dtype=np.float32)
+            batch = None
             for t_ in grid.row_tiles(r):
                 t = time.perf_counter()
-                if not own_valid[:, t_.x.start - wx0 : t_.x.stop - wx0].any():
+                if (
+                    own_valid is not None
+                    and not own_valid[:, t_.x.start - wx0 : t_.x.stop - wx0].any()
+                ):
                     continue
+                if batch is None:
+                    batch = _get(self.free_batches, self.stop)
                 slot = batch[len(tiles)]
                 sy0, sx0 = max(t_.y.origin, ry0), max(t_.x.origin, rx0)
                 sy1 = min(t_.y.origin + tile, ry0 + data.shape[1])
@@ -419,38 +421,59 @@ class _Run:
                     slot[:] = 0  # padding: zero after normalisation, like a conv's padding
                 region = slot[:, dy0:dy1, dx0:dx1]
                 np.multiply(
-                    data[:, sy0 - ry0 : sy1 - ry0, sx0 - rx0 : sx1 - rx0],
-                    a,
-                    out=region,
+                    data[:, sy0 - ry0 : sy1 - ry0, sx0 - rx0 : sx1 - rx0], a, out=region,
                     casting="unsafe",
-                )
+                )  # fmt: skip
                 region += b
                 tiles.append(t_)
                 self.timings["read"] += time.perf_counter() - t
                 if len(tiles) == self.batch_size:
-                    _put(inputs, _Batch(tiles, batch), self.stop)
-                    tiles = []
-                    batch = np.empty_like(batch)
+                    _put(inputs, _Batch(tiles, batch, batch), self.stop)
+                    tiles, batch = [], None
             if tiles:
-                _put(inputs, _Batch(tiles, batch[: len(tiles)]), self.stop)
+                _put(inputs, _Batch(tiles, batch[: len(tiles)], batch), self.stop)
+            elif batch is not None:
+                self.free_batches.put(batch)
             _put(inputs, _RowEnd(r), self.stop)
-        del channels
 
     # -- writer thread ------------------------------------------------------------------
     def _writer(self, outputs: queue.Queue) -> None:
+        """Class decisions, stitching, mapping back to the source grid, compression, counts."""
         try:
-            mapper = _SourceRows(self.plan) if self.plan.resampled else None
+            plan, meta = self.plan, self.model.metadata
+            mapper = _SourceRows(plan) if plan.resampled else None
+            wx0, _, ww, _ = plan.work_window
+            margin = plan.grid.margin
+            strip: RowStrip | None = None
+            valid: np.ndarray | None = None
             while True:
-                strip = _get(outputs, self.stop)
-                if strip is None:
+                item = _get(outputs, self.stop)
+                if item is None:
                     break
                 t = time.perf_counter()
-                rows = mapper.rows(strip) if mapper else strip.labels
-                if rows.shape[1]:
-                    for h in range(rows.shape[0]):
-                        self.counts[h] += np.bincount(rows[h].ravel(), minlength=256)
-                    self.writer.write(rows)
-                self.timings["write"] += time.perf_counter() - t
+                if isinstance(item, _RowStart):
+                    y = plan.grid.rows[item.row]
+                    strip = RowStrip(item.row, y.start, y.stop, wx0, wx0 + ww, len(meta.heads))
+                    valid = item.valid
+                elif isinstance(item, _Scored):
+                    for h, scores in enumerate(item.scores):
+                        for i, tile in enumerate(item.tiles):
+                            ys, xs = owned_crop(tile, margin)
+                            labels = labels_from_scores(
+                                scores[i : i + 1, :, ys, xs], meta.output_kind, meta.seg_thresh
+                            )
+                            strip.place(tile, h, labels[0])
+                    self.timings["stitch"] += time.perf_counter() - t
+                elif isinstance(item, _RowEnd):
+                    if valid is not None:
+                        strip.labels[:, ~valid] = NODATA
+                    rows = mapper.rows(strip) if mapper else strip.labels
+                    if rows.shape[1]:
+                        for h in range(rows.shape[0]):
+                            _count(rows[h], self.counts[h])
+                        self.writer.write(rows)
+                    strip = valid = None
+                    self.timings["write"] += time.perf_counter() - t
             if mapper:
                 mapper.close()
         except _Stopped:
@@ -458,6 +481,13 @@ class _Run:
         except BaseException as error:
             self.writer_error = error
             self.stop.set()
+
+
+def _count(labels: np.ndarray, counts: np.ndarray) -> None:
+    """Add a class histogram; by chunks, as bincount widens uint8 to 8-byte integers."""
+    step = max(1, (1 << 20) // max(1, labels.shape[1]))
+    for i in range(0, labels.shape[0], step):
+        counts += np.bincount(labels[i : i + step].ravel(), minlength=256)
 
 
 class _SourceRows:

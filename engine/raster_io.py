@@ -135,19 +135,44 @@ class RasterSource:
         )
         return RasterSource(vrt, self.path, keep_alive=self)
 
+    def has_mask(self, bands: Sequence[int]) -> bool:
+        """Whether any selected band has nodata, an alpha band or a mask band."""
+        return any(
+            not self.dataset.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALL_VALID for b in bands
+        )
+
     def read(
         self, x0: int, y0: int, w: int, h: int, bands: Sequence[int]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Pixels ``[len(bands), h, w]`` (native dtype) and validity ``[h, w]`` of a window
-        that lies inside the raster."""
-        data = self.dataset.ReadAsArray(x0, y0, w, h, band_list=list(bands))
-        if data.ndim == 2:
-            data = data[np.newaxis]
-        return data, self.read_valid(x0, y0, w, h, bands)
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Pixels ``[len(bands), h, w]`` (native dtype) and validity ``[h, w]`` (None: all
+        valid) of a window inside the raster."""
+        data = np.empty((len(bands), h, w), dtype=self.dtype)
+        valid = np.empty((h, w), dtype=bool) if self.has_mask(bands) else None
+        self.read_into(x0, y0, bands, data, valid)
+        return data, valid
 
-    def read_valid(self, x0: int, y0: int, w: int, h: int, bands: Sequence[int]) -> np.ndarray:
+    def read_into(
+        self, x0: int, y0: int, bands: Sequence[int], data: np.ndarray, valid: np.ndarray | None
+    ) -> None:
+        """Fill ``data`` ``[bands, h, w]`` and ``valid`` ``[h, w]`` (views welcome) in place."""
+        h, w = data.shape[1:]
+        self.dataset.ReadAsArray(x0, y0, w, h, band_list=list(bands), buf_obj=data)
+        if valid is not None:
+            self.read_valid(x0, y0, w, h, bands, out=valid)
+
+    def read_valid(
+        self,
+        x0: int,
+        y0: int,
+        w: int,
+        h: int,
+        bands: Sequence[int],
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         """GDAL's masks (nodata, alpha, mask band) of the selected bands, combined with AND."""
-        valid = None
+        valid = out if out is not None else np.empty((h, w), dtype=bool)
+        valid[:] = True
+        scratch = None
         per_dataset_done = False
         for number in bands:
             band = self.dataset.GetRasterBand(number)
@@ -158,10 +183,10 @@ class RasterSource:
                 if per_dataset_done:
                     continue
                 per_dataset_done = True
-            mask = band.GetMaskBand().ReadAsArray(x0, y0, w, h) > 0
-            valid = mask if valid is None else valid & mask
-        if valid is None:
-            valid = np.ones((h, w), dtype=bool)
+            if scratch is None:
+                scratch = np.empty((h, w), dtype=np.uint8)
+            band.GetMaskBand().ReadAsArray(x0, y0, w, h, buf_obj=scratch)
+            valid &= scratch > 0
         return valid
 
     def drop_cache(self) -> None:
@@ -179,40 +204,55 @@ class RasterSource:
 class RowReader:
     """Rows of a fixed column range, read block row by block row, each source row once.
 
-    Rows must be requested in increasing order (a row of tiles at a time); rows above the
-    last request are dropped.
+    One buffer of ``max_rows`` plus a block row is allocated up front and reused: rows
+    still needed move up, new rows are read into the rest (no per-row allocations, which
+    at 20 000 px wide would be ~50 MB each). Rows must be requested in increasing order.
     """
 
-    def __init__(self, source: RasterSource, bands: Sequence[int], x0: int, x1: int):
+    def __init__(self, source: RasterSource, bands: Sequence[int], x0: int, x1: int, max_rows: int):
         self.source = source
         self.bands = list(bands)
         self.x0, self.x1 = max(0, x0), min(source.width, x1)
         block_h = source.block_size()[1]
         self.block_h = block_h if 0 < block_h <= MAX_ALIGNED_BLOCK_ROWS else 1
-        self.y0 = self.y1 = 0
-        self.data = np.zeros((len(self.bands), 0, self.x1 - self.x0), dtype=source.dtype)
-        self.valid = np.zeros((0, self.x1 - self.x0), dtype=bool)
+        capacity = min(source.height, max_rows + self.block_h)
+        width = self.x1 - self.x0
+        self.data = np.empty((len(self.bands), capacity, width), dtype=source.dtype)
+        masked = source.has_mask(self.bands)
+        self.valid = np.empty((capacity, width), dtype=bool) if masked else None
+        self.y0 = self.y1 = 0  # rows held, at buffer rows [0, y1 - y0)
 
-    def rows(self, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray]:
-        """Data and validity of rows ``[y0, y1)`` clipped to the raster."""
+    def rows(self, y0: int, y1: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """Data and validity (None: all valid) of rows ``[y0, y1)`` clipped to the raster;
+        views into the buffer, valid until the next call."""
         y0, y1 = max(0, y0), min(self.source.height, y1)
-        if y1 > self.y1:
-            start = max(y0, self.y1)
-            stop = min(self.source.height, math.ceil(y1 / self.block_h) * self.block_h)
-            data, valid = self.source.read(
-                self.x0, start, self.x1 - self.x0, stop - start, self.bands
-            )
-            self.source.drop_cache()
-            keep = slice(max(0, y0 - self.y0), None) if start == self.y1 else slice(0, 0)
-            self.data = np.concatenate([self.data[:, keep], data], axis=1)
-            self.valid = np.concatenate([self.valid[keep], valid], axis=0)
-            self.y0 = start - (self.data.shape[1] - data.shape[1])
-            self.y1 = stop
+        if y0 >= self.y1:
+            self.y0 = self.y1 = y0
         elif y0 > self.y0:
-            self.data = self.data[:, y0 - self.y0 :]
-            self.valid = self.valid[y0 - self.y0 :]
+            self._shift(y0 - self.y0, self.y1 - y0)
             self.y0 = y0
-        return self.data[:, y0 - self.y0 : y1 - self.y0], self.valid[y0 - self.y0 : y1 - self.y0]
+        if y1 > self.y1:
+            stop = min(self.source.height, math.ceil(y1 / self.block_h) * self.block_h)
+            stop = min(stop, self.y0 + self.data.shape[1])
+            # One block row per read, the cache dropped after each: GDAL's cache then holds
+            # one block row of the source at most.
+            step = self.block_h if self.block_h > 1 else stop - self.y1
+            for start in range(self.y1, stop, step):
+                a, b = start - self.y0, min(stop, start + step) - self.y0
+                valid = self.valid[a:b] if self.valid is not None else None
+                self.source.read_into(self.x0, start, self.bands, self.data[:, a:b], valid)
+                self.source.drop_cache()
+            self.y1 = stop
+        a, b = y0 - self.y0, y1 - self.y0
+        return self.data[:, a:b], (self.valid[a:b] if self.valid is not None else None)
+
+    def _shift(self, by: int, keep: int) -> None:
+        # Chunks no taller than the shift never overlap their destination.
+        for i in range(0, keep, by):
+            n = min(by, keep - i)
+            self.data[:, i : i + n] = self.data[:, by + i : by + i + n]
+            if self.valid is not None:
+                self.valid[i : i + n] = self.valid[by + i : by + i + n]
 
 
 def _temp_path(final: Path) -> Path:
@@ -272,32 +312,40 @@ class ClassMapWriter:
                     table.SetColorEntry(index, (*color, 255))
                 table.SetColorEntry(NODATA, (0, 0, 0, 0))
                 band.SetColorTable(table)
-        self._pending: list[np.ndarray] = []
-        self._pending_rows = 0
+        self._buffer: np.ndarray | None = None  # one block row, filled across strips
+        self._filled = 0
         self._next_row = 0
 
     def write(self, rows: np.ndarray) -> None:
         """Append rows ``[heads, h, width]``; whole block rows go to disk at once."""
-        self._pending.append(rows)
-        self._pending_rows += rows.shape[1]
-        if self._pending_rows >= OUTPUT_BLOCK:
-            self._flush(final=False)
+        count, i = rows.shape[1], 0
+        if self._filled:
+            take = min(OUTPUT_BLOCK - self._filled, count)
+            self._buffer[:, self._filled : self._filled + take] = rows[:, :take]
+            self._filled += take
+            i = take
+            if self._filled == OUTPUT_BLOCK:
+                self._write_rows(self._buffer)
+                self._filled = 0
+        while count - i >= OUTPUT_BLOCK:
+            self._write_rows(rows[:, i : i + OUTPUT_BLOCK])
+            i += OUTPUT_BLOCK
+        if count > i:
+            if self._buffer is None:
+                self._buffer = np.empty((self.heads, OUTPUT_BLOCK, self.width), dtype=np.uint8)
+            self._buffer[:, : count - i] = rows[:, i:]
+            self._filled = count - i
 
-    def _flush(self, final: bool) -> None:
-        if not self._pending:
-            return
-        data = np.concatenate(self._pending, axis=1) if len(self._pending) > 1 else self._pending[0]
-        count = data.shape[1] if final else (data.shape[1] // OUTPUT_BLOCK) * OUTPUT_BLOCK
+    def _write_rows(self, rows: np.ndarray) -> None:
         for b in range(self.heads):
-            self.dataset.GetRasterBand(b + 1).WriteArray(data[b, :count], 0, self._next_row)
-        self.dataset.FlushCache()
-        self._next_row += count
-        rest = data[:, count:]
-        self._pending = [rest] if rest.shape[1] else []
-        self._pending_rows = rest.shape[1]
+            self.dataset.GetRasterBand(b + 1).WriteArray(rows[b], 0, self._next_row)
+        self.dataset.FlushCache()  # compress and drop the block row now
+        self._next_row += rows.shape[1]
 
     def finish(self) -> Path:
-        self._flush(final=True)
+        if self._filled:
+            self._write_rows(self._buffer[:, : self._filled])
+            self._filled = 0
         if self._next_row != self.height:
             raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
         self.dataset.FlushCache()

@@ -1,0 +1,103 @@
+"""End-to-end megapixels/s of engine.segment vs onnxruntime's session.run alone.
+
+Both run in this process, with the same session (same threads) over the same tiles in the
+same batches; the runs are interleaved and the best of each is kept, so load from other
+processes on the machine hurts both alike. Also prints the achieved GFLOP/s against the
+CPU's fp32 peak.
+
+    .venv/bin/python bench/throughput.py --size 3000 --base-width 12 --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import cse_unet_gflops, cse_unet_onnx, orthophoto
+
+from engine.model_file import load_model
+from engine.pipeline import SegmentationOptions, segment
+from engine.tiling import make_grid
+
+CPU_PEAK_GFLOPS = 166.0  # 2 Zen 4 cores, fp32 (see the README)
+
+
+def session_alone(model, grid, batch_size: int) -> float:
+    """Seconds for session.run over the grid's tiles, batched per row as the engine does."""
+    session = model.backend.session
+    name = model.backend.input_name
+    tile = grid.tile_size
+    data = {}
+    for n in {min(batch_size, len(grid.cols)), len(grid.cols) % batch_size or batch_size}:
+        data[n] = np.random.default_rng(n).normal(size=(n, 3, tile, tile)).astype(np.float32)
+    start = time.perf_counter()
+    for _ in grid.rows:
+        left = len(grid.cols)
+        while left:
+            n = min(batch_size, left)
+            session.run(None, {name: data[n]})
+            left -= n
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=3000)
+    parser.add_argument("--base-width", type=int, default=12)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=2)
+    args = parser.parse_args()
+
+    raster = orthophoto(args.size)
+    model_path = cse_unet_onnx(args.base_width)
+    gflops_tile = cse_unet_gflops(args.base_width)
+    model = load_model(model_path, device="cpu", num_threads=args.threads)
+    tile = model.metadata.tile_size
+    overlap = round(tile * model.metadata.tile_overlap_pct / 100)
+    grid = make_grid((0, 0, args.size, args.size), (args.size, args.size), tile, tile, overlap)
+    megapixels = args.size * args.size / 1e6
+    print(f"load average before: {os.getloadavg()}")
+    print(
+        f"raster {args.size}x{args.size} ({megapixels:.1f} MP), CSE-UNet base width "
+        f"{args.base_width} ({gflops_tile:.1f} GFLOP per {tile}px tile), {grid.count} tiles, "
+        f"batch {args.batch_size}, {args.threads} threads"
+    )
+    model.run(np.zeros((1, 3, tile, tile), np.float32))  # warm-up
+    engine_times, session_times = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        options = SegmentationOptions(batch_size=args.batch_size)
+        for r in range(args.repeats):
+            session_times.append(session_alone(model, grid, args.batch_size))
+            result = segment(raster, model, Path(tmp) / f"out{r}.tif", options)
+            assert result.tiles_processed == grid.count
+            engine_times.append(result.seconds)
+            t = result.timings
+            print(
+                f"  run {r + 1}: session.run alone {session_times[-1]:.1f} s, engine "
+                f"{result.seconds:.1f} s (infer {t['infer']:.1f}, stitch {t['stitch']:.2f}, "
+                f"read {t['read']:.2f} and write {t['write']:.2f} in other threads, model "
+                f"waited {t['wait_for_input']:.2f} s for input)"
+            )
+    best_engine, best_session = min(engine_times), min(session_times)
+    gflops = grid.count * gflops_tile
+    print(f"session.run alone : {megapixels / best_session:6.3f} MP/s "
+          f"({gflops / best_session:5.1f} GFLOP/s)")  # fmt: skip
+    print(f"engine end-to-end : {megapixels / best_engine:6.3f} MP/s "
+          f"({gflops / best_engine:5.1f} GFLOP/s)")  # fmt: skip
+    print(f"engine / session.run = {best_session / best_engine:.3f}")
+    print(f"achieved {gflops / best_engine:.1f} GFLOP/s = "
+          f"{100 * gflops / best_engine / CPU_PEAK_GFLOPS:.0f} % of the {CPU_PEAK_GFLOPS:.0f} "
+          "GFLOP/s fp32 peak")  # fmt: skip
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
