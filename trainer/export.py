@@ -30,6 +30,7 @@ from engine.metadata import (
 from engine.models import build_model
 
 DEFAULT_OPSET = 17
+DYNAMO_MIN_OPSET = 18
 DEFAULT_TILE_SIZE = 512
 INPUT_NAME = "input"
 OUTPUT_NAME = "output"
@@ -88,12 +89,15 @@ def export_onnx(
     *,
     opset: int = DEFAULT_OPSET,
     verify: bool = True,
+    dynamo: bool = False,
 ) -> ExportResult:
     """Write ``model`` as ONNX with ``meta`` embedded; returns what was written.
 
     ``tile_size`` is recorded as the model's tile size (default: ``meta.tile_size`` or 512);
     the graph itself accepts any batch and any height/width divisible by the model's
     ``size_divisor``. The model is traced on a small tile, so exporting is fast.
+    ``dynamo=True`` uses torch.export instead of the TorchScript tracer (slower: seconds
+    per model; the way forward once torch drops the tracer).
     """
     out_path = Path(out_path)
     if opset < 17:
@@ -132,23 +136,12 @@ def export_onnx(
                 f"the model has {classes} outputs but the metadata names "
                 f"{len(meta.classes)} classes"
             )
-        dynamic = {0: "batch", 2: "height", 3: "width"}
-        with warnings.catch_warnings():
-            # The TorchScript exporter warns that it is deprecated in favour of dynamo;
-            # it is kept because it exports these models in well under a second and
-            # handles dynamic height/width without shape constraints.
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                wrapped,
-                (trace_input,),
-                str(partial),
-                dynamo=False,
-                opset_version=opset,
-                input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME],
-                dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic},
-                do_constant_folding=True,
-            )
+        if dynamo:
+            # torch.export's translator starts at opset 18; asking for less converts down.
+            opset = max(opset, DYNAMO_MIN_OPSET)
+            _export_dynamo(wrapped, trace_input, partial, opset, divisor)
+        else:
+            _export_torchscript(wrapped, trace_input, partial, opset)
         write_onnx_metadata(partial, meta)
         _check_metadata(partial, meta)
         diff = _check_outputs(partial, check_input.cpu().numpy(), expected) if verify else 0.0
@@ -159,6 +152,55 @@ def export_onnx(
     finally:
         model.train(was_training)
     return ExportResult(out_path, opset, tile, diff, out_path.stat().st_size)
+
+
+def _export_torchscript(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
+    dynamic = {0: "batch", 2: "height", 3: "width"}
+    with warnings.catch_warnings():
+        # torch warns that this exporter is deprecated in favour of dynamo; it stays the
+        # default because it exports these models in well under a second.
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (example,),
+            str(path),
+            dynamo=False,
+            opset_version=opset,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: dynamic, OUTPUT_NAME: dynamic},
+            do_constant_folding=True,
+        )
+
+
+def _export_dynamo(
+    model: nn.Module, example: torch.Tensor, path: Path, opset: int, divisor: int
+) -> None:
+    from torch.export import Dim
+
+    # Height and width are declared as multiples of the divisor, which the model needs;
+    # the example's batch of 2 keeps torch.export from specialising the batch to 1.
+    shapes = {
+        "x": {
+            0: Dim("batch", min=1, max=4096),
+            2: Dim("height_blocks", min=1, max=4096) * divisor,
+            3: Dim("width_blocks", min=1, max=4096) * divisor,
+        }
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model,
+            (example.expand(2, -1, -1, -1).contiguous(),),
+            str(path),
+            dynamo=True,
+            opset_version=opset,
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_shapes=shapes,
+            external_data=False,
+            verbose=False,
+        )
 
 
 def _check_metadata(path: Path, meta: ModelMetadata) -> None:

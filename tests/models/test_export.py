@@ -69,6 +69,37 @@ def test_onnxruntime_matches_torch(small_model, small_width, tmp_path, name):
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{name}.onnx"]  # no temp files left
 
 
+class TinySegmenter(torch.nn.Module):
+    """Pool, conv, upsample: the ops our models use, in a graph torch.export traces quickly."""
+
+    size_divisor = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 6, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(torch.nn.functional.max_pool2d(x, 2))
+        return torch.nn.functional.interpolate(y, scale_factor=2.0, mode="bilinear")
+
+
+def test_dynamo_exporter_keeps_batch_and_tile_dynamic(tmp_path):
+    # torch.export takes seconds per full model (all three were checked by hand); the
+    # tracer is the default. This checks the dynamo path's shapes, weights and metadata.
+    torch.manual_seed(0)
+    model = TinySegmenter().eval()
+    meta = potsdam_metadata("cse_unet", "probabilities", base_width=8)
+    result = export_onnx(model, meta, tmp_path / "dynamo.onnx", tile_size=64, dynamo=True)
+    batch = torch.randn(3, 3, 40, 62)
+    with torch.no_grad():
+        expected = torch.softmax(model(batch), dim=1).numpy()
+    assert np.abs(run_onnx(result.path, batch.numpy()) - expected).max() < 1e-5
+    assert from_onnx_props(read_onnx_props(result.path), strict=True).tile_size == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dynamo.onnx"]  # weights inside
+    graph = onnx.load(str(result.path))
+    assert result.opset == 18 == max(o.version for o in graph.opset_import if o.domain == "")
+
+
 def test_graph_has_opset_17_dynamic_axes_and_probabilities(small_model, tmp_path):
     model = small_model("cse_unet_study")
     meta = potsdam_metadata("cse_unet_study", "probabilities", base_width=8)

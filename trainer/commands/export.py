@@ -23,6 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--tile-size", type=int, help="tile size to record (default: the checkpoint's, or 512)"
     )
     parser.add_argument("--opset", type=int, default=17, help="ONNX opset (17 or newer)")
+    parser.add_argument(
+        "--dynamo",
+        action="store_true",
+        help="export through torch.export instead of the (faster) TorchScript tracer",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -31,7 +36,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         model, meta = model_from_checkpoint(load_checkpoint(args.checkpoint))
         meta = meta.with_changes(output_kind=args.output_kind)
-        result = export_onnx(model, meta, args.out, args.tile_size, opset=args.opset)
+        result = export_onnx(
+            model, meta, args.out, args.tile_size, opset=args.opset, dynamo=args.dynamo
+        )
     except (ExportError, MetadataError) as error:
         print(f"export failed: {error}", file=sys.stderr)
         return 1
