@@ -446,6 +446,8 @@ class _Run:
             margin = plan.grid.margin
             strip: RowStrip | None = None
             valid: np.ndarray | None = None
+            tallest = max(y.stop - y.start for y in plan.grid.rows)
+            storage = np.empty((len(meta.heads), tallest, ww), dtype=np.uint8)
             while True:
                 item = _get(outputs, self.stop)
                 if item is None:
@@ -453,7 +455,9 @@ class _Run:
                 t = time.perf_counter()
                 if isinstance(item, _RowStart):
                     y = plan.grid.rows[item.row]
-                    strip = RowStrip(item.row, y.start, y.stop, wx0, wx0 + ww, len(meta.heads))
+                    strip = RowStrip(
+                        item.row, y.start, y.stop, wx0, wx0 + ww, len(meta.heads), storage
+                    )
                     valid = item.valid
                 elif isinstance(item, _Scored):
                     for h, scores in enumerate(item.scores):
@@ -485,7 +489,7 @@ class _Run:
 
 def _count(labels: np.ndarray, counts: np.ndarray) -> None:
     """Add a class histogram; by chunks, as bincount widens uint8 to 8-byte integers."""
-    step = max(1, (1 << 20) // max(1, labels.shape[1]))
+    step = max(1, (1 << 18) // max(1, labels.shape[1]))
     for i in range(0, labels.shape[0], step):
         counts += np.bincount(labels[i : i + step].ravel(), minlength=256)
 

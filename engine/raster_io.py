@@ -28,6 +28,7 @@ osr.UseExceptions()
 # written as one strip would otherwise be read whole).
 MAX_ALIGNED_BLOCK_ROWS = 1024
 OUTPUT_BLOCK = 256
+CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide rasters
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,12 @@ class RasterSource:
             raise InputError(f"extent {list(extent)} does not overlap the raster {self.path}")
         return x0, y0, x1 - x0, y1 - y0
 
-    def resampled(self, width: int, height: int, algorithm: str = "bilinear") -> RasterSource:
-        """A virtual (VRT) view of this raster on a ``width`` x ``height`` grid, read lazily."""
+    def resampled(self, width: int, height: int) -> RasterSource:
+        """A virtual (VRT) view of this raster on a ``width`` x ``height`` grid, read lazily.
+
+        Averaging when shrinking (no aliasing), bilinear when enlarging.
+        """
+        algorithm = "average" if width * height < self.width * self.height else "bilinear"
         vrt = gdal.Translate(
             "", self.dataset, format="VRT", width=width, height=height, resampleAlg=algorithm
         )
@@ -234,14 +239,18 @@ class RowReader:
         if y1 > self.y1:
             stop = min(self.source.height, math.ceil(y1 / self.block_h) * self.block_h)
             stop = min(stop, self.y0 + self.data.shape[1])
-            # One block row per read, the cache dropped after each: GDAL's cache then holds
-            # one block row of the source at most.
+            # One block row by at most CHUNK_COLUMNS per read, the cache dropped after each:
+            # GDAL's cache then never holds more than a few MB of the source.
             step = self.block_h if self.block_h > 1 else stop - self.y1
+            width = self.x1 - self.x0
             for start in range(self.y1, stop, step):
                 a, b = start - self.y0, min(stop, start + step) - self.y0
-                valid = self.valid[a:b] if self.valid is not None else None
-                self.source.read_into(self.x0, start, self.bands, self.data[:, a:b], valid)
-                self.source.drop_cache()
+                for c0 in range(0, width, CHUNK_COLUMNS):
+                    c1 = min(width, c0 + CHUNK_COLUMNS)
+                    valid = self.valid[a:b, c0:c1] if self.valid is not None else None
+                    data = self.data[:, a:b, c0:c1]
+                    self.source.read_into(self.x0 + c0, start, self.bands, data, valid)
+                    self.source.drop_cache()
             self.y1 = stop
         a, b = y0 - self.y0, y1 - self.y0
         return self.data[:, a:b], (self.valid[a:b] if self.valid is not None else None)
@@ -337,9 +346,12 @@ class ClassMapWriter:
             self._filled = count - i
 
     def _write_rows(self, rows: np.ndarray) -> None:
-        for b in range(self.heads):
-            self.dataset.GetRasterBand(b + 1).WriteArray(rows[b], 0, self._next_row)
-        self.dataset.FlushCache()  # compress and drop the block row now
+        for c0 in range(0, self.width, CHUNK_COLUMNS):
+            c1 = min(self.width, c0 + CHUNK_COLUMNS)
+            for b in range(self.heads):
+                band = self.dataset.GetRasterBand(b + 1)
+                band.WriteArray(rows[b, :, c0:c1], c0, self._next_row)
+            self.dataset.FlushCache()  # compress and drop these blocks now
         self._next_row += rows.shape[1]
 
     def finish(self) -> Path:

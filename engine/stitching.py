@@ -42,10 +42,24 @@ def labels_from_scores(scores: np.ndarray, output_kind: str, seg_thresh: float) 
 class RowStrip:
     """Class indices of one row of tiles over the region's columns, ``[heads, h, w]``."""
 
-    def __init__(self, row: int, y0: int, y1: int, x0: int, x1: int, heads: int):
+    def __init__(
+        self,
+        row: int,
+        y0: int,
+        y1: int,
+        x0: int,
+        x1: int,
+        heads: int,
+        storage: np.ndarray | None = None,
+    ):
+        """``storage`` (``[heads, >= h, w]`` uint8) is reused instead of a new array per row."""
         self.row = row
         self.y0, self.y1, self.x0, self.x1 = y0, y1, x0, x1
-        self.labels = np.full((heads, y1 - y0, x1 - x0), NODATA, dtype=np.uint8)
+        if storage is None:
+            self.labels = np.full((heads, y1 - y0, x1 - x0), NODATA, dtype=np.uint8)
+        else:
+            self.labels = storage[:, : y1 - y0]
+            self.labels.fill(NODATA)
 
     def place(self, tile: Tile, head: int, labels: np.ndarray) -> None:
         """``labels`` is the tile's owned crop, ``[y.stop - y.start, x.stop - x.start]``."""

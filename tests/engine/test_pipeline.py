@@ -175,6 +175,35 @@ def test_gsd_mismatch_runs_at_model_gsd_and_writes_on_the_source_grid(tmp_path, 
     assert no_resample.tiles_processed == 4 * 5
 
 
+def test_gsd_mismatch_with_nodata_and_extent(tmp_path, kit):
+    # 5 cm raster, 10 cm model (shrunk by averaging), nodata on the left, an extent inside.
+    blocks = np.random.default_rng(12).integers(1, 256, size=(3, 10, 10), dtype=np.uint8)
+    image = blocks.repeat(20, axis=1).repeat(20, axis=2)  # 200 x 200, 20 px blocks
+    image[:, :, :50] = 0
+    raster = kit.write_raster(tmp_path / "in.tif", image, origin=(0.0, 10.0), pixel=0.05, nodata=0)
+    model = kit.build_onnx(
+        tmp_path / "m.onnx", kind="conv1x1", metadata={"tile_size": 32, "resolution_cm": 10.0}
+    )
+    out = tmp_path / "out.tif"
+    extent = (1.0, 2.0, 9.0, 9.0)  # columns 20..180, rows 20..160
+    result = segment(raster, model, out, SegmentationOptions(extent=extent, overlap_pct=25))
+    ds = gdal.Open(str(out))
+    assert (ds.RasterXSize, ds.RasterYSize) == (160, 140)
+    assert ds.GetGeoTransform() == pytest.approx((1.0, 0.05, 0, 9.0, 0, -0.05))
+    labels = kit.read(out)
+    source = image[:, 20:160, 20:180]
+    assert ((labels == 255) == (source == 0).all(axis=0)).all()
+    reference = kit.single_pass(model, image)[20:160, 20:180]
+    interior = np.zeros_like(reference, dtype=bool)
+    for y in range(0, 140, 20):
+        for x in range(0, 160, 20):
+            interior[y + 3 : y + 17, x + 3 : x + 17] = True
+    interior &= labels != 255
+    assert interior.sum() > 5000
+    assert (labels[interior] == reference[interior]).all()
+    assert any("resampled to 100x100" in w for w in result.warnings)
+
+
 def test_extent_limits_the_work_and_the_output(tmp_path, kit, convnet):
     image = kit.random_image(200, 300, seed=8)
     raster = kit.write_raster(tmp_path / "in.tif", image, origin=(1000.0, 2000.0), pixel=1.0)
