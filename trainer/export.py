@@ -212,7 +212,9 @@ def _check_metadata(path: Path, meta: ModelMetadata) -> None:
 def _check_outputs(path: Path, batch: np.ndarray, expected: np.ndarray) -> float:
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1  # a check on a small batch: no thread pool needed
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     (actual,) = session.run([OUTPUT_NAME], {INPUT_NAME: batch})
     if actual.shape != expected.shape:
         raise ExportError(f"ONNX output shape {actual.shape}, torch gives {expected.shape}")

@@ -30,6 +30,16 @@ def calibrate_batchnorm(model: nn.Module, bands: int = 3, size: int = 64) -> nn.
     return model.eval()
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Test models are tiny: one thread is as fast, and immune to a busy shared runner
+    (two spinning OpenMP threads on an oversubscribed 2-core machine run many times slower)."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture
 def small_model():
     """``small_model(name, **kwargs)``: a seeded, calibrated, eval-mode small model."""

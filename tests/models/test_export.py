@@ -45,7 +45,9 @@ def potsdam_metadata(name: str, output_kind: str = "logits", **arguments) -> Mod
 
 
 def run_onnx(path, batch: np.ndarray) -> np.ndarray:
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: batch})[0]
 
 
