@@ -8,7 +8,7 @@ from torch import nn
 
 from engine.models import build_model
 
-# Test-sized widths: the same code as the published models, a few MFLOPs per tile. The
+# Test-sized widths: the same code as the published models at 1/64 to 1/256 the cost. The
 # ResNet stays at 4: 34 layers and a decoder without BatchNorm amplify fp32 rounding, and
 # its wider versions' torch-vs-onnxruntime gap nears 1e-4 (both stay as close to fp64).
 SMALL_WIDTH = {"cse_unet": 8, "cse_unet_study": 8, "resnet34_unet": 4}

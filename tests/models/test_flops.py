@@ -45,3 +45,8 @@ def test_models_command_prints_one_line_per_architecture(capsys):
         "cse_unet_study",
         "resnet34_unet",
     }
+
+
+def test_models_command_explains_an_impossible_tile_size(capsys):
+    assert main(["models", "--tile-size", "500"]) == 2
+    assert "divisible by 16" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,7 +42,11 @@ def cost_rows(args: argparse.Namespace) -> list[tuple[str, int, int, int, int, f
 
 
 def run(args: argparse.Namespace) -> int:
-    rows = cost_rows(args)
+    try:
+        rows = cost_rows(args)
+    except ValueError as error:  # e.g. a tile size the models cannot halve often enough
+        print(f"models: {error}", file=sys.stderr)
+        return 2
     tile = f"{args.bands}x{args.tile_size}x{args.tile_size}"
     print(f"{'architecture':<16} {'bands':>5} {'classes':>7} {'base':>4} {'parameters':>12} "
           f"{'GFLOP/tile':>10}")  # fmt: skip
