@@ -65,12 +65,24 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return checkpoint
 
 
-def warm_start(model: nn.Module, path: str | Path) -> list[str]:
+def warm_start(model: nn.Module, path: str | Path, architecture: str | None = None) -> list[str]:
     """Load a previous phase's weights; tensors whose shape changed (e.g. another class
     count) are skipped and named in the returned notes."""
-    state = load_checkpoint(path)["model"]
+    checkpoint = load_checkpoint(path)
+    stored = checkpoint.get("architecture")
+    if architecture and stored and stored != architecture:
+        raise ValueError(
+            f"{path} holds a '{stored}' model; this run trains '{architecture}': "
+            "warm-start from a checkpoint of the same architecture"
+        )
+    state = checkpoint["model"]
     own = model.state_dict()
     usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not usable:
+        raise ValueError(
+            f"{path}: none of its tensors fits this model; was it trained with another "
+            "architecture or width?"
+        )
     notes = [f"skipped {k}: shape {tuple(v.shape)}" for k, v in state.items() if k not in usable]
     missing = [k for k in own if k not in usable]
     if missing:

@@ -124,7 +124,10 @@ class Trainer:
             self.notes.append(load_encoder_weights(model, c.model.encoder_weights))
         init = self.init or c.run.init
         if init and not self.resume:
-            self.notes += [f"warm start from {init}", *load_warm_start(model, init)]
+            self.notes += [
+                f"warm start from {init}",
+                *load_warm_start(model, init, c.model.architecture),
+            ]
         model.to(self.device)
         if c.train.channels_last:
             model = model.to(memory_format=torch.channels_last)

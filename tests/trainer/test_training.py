@@ -163,6 +163,9 @@ def test_init_warm_starts_from_a_previous_phase(trained, potsdam_prepared, tmp_p
     assert all(torch.equal(state[k], v) for k, v in best["model"].items())
     cold = Trainer(from_dict(kit.tiny_config(potsdam_prepared, tmp_path, run={"seed": 99})))
     assert not all(torch.equal(cold.model.state_dict()[k], v) for k, v in best["model"].items())
+    other = kit.tiny_config(potsdam_prepared, tmp_path, model={"architecture": "resnet34_unet"})
+    with pytest.raises(ValueError, match="holds a 'cse_unet_study' model"):
+        Trainer(from_dict(other), init=str(trained / "checkpoints" / "best.pt"))
 
 
 def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit):
