@@ -82,7 +82,8 @@ def sample_grid(
         panels = (rgb, colourise(targets[i], colors), colourise(predictions[i], colors))
         for ax, panel, title in zip(axes[i], panels, ("image", "target", "prediction")):
             ax.imshow(panel)
-            ax.set_axis_off()
+            ax.set_xticks([])  # keep the frame: white (impervious) must not melt into the page
+            ax.set_yticks([])
             if i == 0:
                 ax.set_title(title)
     fig.tight_layout()
