@@ -13,6 +13,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("trainer.commands.evaluate", "score a model on whole held-out images"),
     "models": ("trainer.commands.models", "parameters and GFLOPs per tile of each architecture"),
     "export": ("trainer.commands.export", "export a training checkpoint to ONNX with its metadata"),
+    "synth": ("trainer.commands.synth", "write synthetic scenes in the ISPRS Potsdam file format"),
+    "colour-baseline": (
+        "trainer.commands.colour_baseline",
+        "score a per-pixel RGB k-NN classifier on a prepared dataset's held-out scenes",
+    ),
 }
 
 

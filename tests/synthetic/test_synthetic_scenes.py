@@ -1,0 +1,122 @@
+"""The scene generator: deterministic, Potsdam-shaped files, all six classes, look-alike colours."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from osgeo import gdal, osr
+
+from engine.metadata import POTSDAM_CLASSES
+from trainer.cli import main as trainer_main
+from trainer.data.potsdam import find_files, prepare_potsdam, split_of
+from trainer.data.synthetic import (
+    BUILDING,
+    IMPERVIOUS,
+    LOW_VEGETATION,
+    erode_boundaries,
+    generate_scene,
+    scene_rng,
+    tile_ids,
+)
+
+gdal.UseExceptions()
+CLASS_COLOURS = {tuple(c.color) for c in POTSDAM_CLASSES}
+
+
+def _colours(path) -> set[tuple[int, int, int]]:
+    ds = gdal.Open(str(path))
+    rgb = np.stack([ds.GetRasterBand(b).ReadAsArray() for b in (1, 2, 3)], -1).reshape(-1, 3)
+    return {tuple(int(v) for v in c) for c in np.unique(rgb, axis=0)}
+
+
+def test_same_seed_same_scene_other_seed_other_scene():
+    a = generate_scene(256, scene_rng(7, "2_10"))
+    b = generate_scene(256, scene_rng(7, "2_10"))
+    c = generate_scene(256, scene_rng(8, "2_10"))
+    assert np.array_equal(a.image, b.image) and np.array_equal(a.labels, b.labels)
+    assert not np.array_equal(a.image, c.image)
+    assert a.image.shape == (256, 256, 3) and a.image.dtype == np.uint8
+    assert a.labels.shape == (256, 256) and a.labels.max() < len(POTSDAM_CLASSES)
+
+
+def test_files_carry_potsdam_names_georeferencing_and_only_class_colours(synthetic_potsdam):
+    out, written = synthetic_potsdam
+    images, full, eroded = find_files(out)
+    ids = [w.tile_id for w in written]
+    assert sorted(images) == sorted(full) == sorted(eroded) == sorted(ids)
+    for w in written:
+        assert w.image.name == f"top_potsdam_{w.tile_id}_RGB.tif"
+        assert w.image.parent.name == "2_Ortho_RGB"
+        assert w.label.name == f"top_potsdam_{w.tile_id}_label.tif"
+        assert w.label.parent.name == "5_Labels_for_participants"
+        assert w.label_no_boundary.name == f"top_potsdam_{w.tile_id}_label_noBoundary.tif"
+        ds = gdal.Open(str(w.image))
+        assert (ds.RasterXSize, ds.RasterYSize, ds.RasterCount) == (320, 320, 3)
+        x0, px, rot1, y0, rot2, py = ds.GetGeoTransform()
+        assert (px, py, rot1, rot2) == (0.05, -0.05, 0.0, 0.0)
+        assert 300_000 < x0 < 500_000 and 5_700_000 < y0 < 5_900_000  # Potsdam, UTM 33N
+        srs = osr.SpatialReference(wkt=ds.GetProjection())
+        assert srs.GetAuthorityCode(None) == "25833"
+        label = gdal.Open(str(w.label))
+        assert label.GetGeoTransform() == ds.GetGeoTransform()
+        assert _colours(w.label) <= CLASS_COLOURS
+        assert _colours(w.label_no_boundary) <= CLASS_COLOURS | {(0, 0, 0)}
+    # Scenes differ from one another and sit side by side, not on top of each other.
+    origins = {gdal.Open(str(w.image)).GetGeoTransform()[:4:3] for w in written}
+    assert len(origins) == len(written)
+
+
+def test_scenes_mix_all_six_classes_in_plausible_shares():
+    labels = np.concatenate(
+        [generate_scene(900, scene_rng(0, t)).labels.ravel() for t in ("2_10", "3_11")]
+    )
+    share = np.bincount(labels, minlength=6) / labels.size
+    assert (share > 0).all(), share
+    # Ground classes dominate, cars and clutter are small, as in Potsdam.
+    assert share[[IMPERVIOUS, BUILDING, LOW_VEGETATION]].min() > 0.05, share
+    assert share[4] < 0.1 and share[5] < 0.15, share
+
+
+def test_look_alike_colours_across_classes():
+    """Colour alone must not decide: some classes share colours with others in a scene."""
+    scene = generate_scene(900, scene_rng(0, "2_10"))
+    rgb = scene.image.reshape(-1, 3).astype(np.int64) >> 3  # 32 levels per channel
+    keys = (rgb[:, 0] << 10) | (rgb[:, 1] << 5) | rgb[:, 2]
+    pairs = np.unique(keys * 8 + scene.labels.ravel())
+    classes_per_colour = np.bincount(pairs // 8)
+    shared = classes_per_colour[keys] > 1
+    assert shared.mean() > 0.3  # most pixels have colours another class also shows
+
+
+def test_eroded_labels_blank_a_band_along_class_boundaries():
+    labels = np.zeros((20, 20), np.uint8)
+    labels[:, 10:] = 1
+    eroded = erode_boundaries(labels, radius=3)
+    assert (eroded[:, 7:13] == 255).all()
+    assert (eroded[:, :7] == 0).all() and (eroded[:, 13:] == 1).all()
+
+
+def test_tile_ids_follow_the_benchmark_split():
+    ids = tile_ids(8)
+    assert [s for _, s in ids].count("test") == 2
+    for tile_id, split in ids:
+        assert split_of(tile_id, "benchmark") == ("val" if split == "test" else "train")
+    with pytest.raises(ValueError, match="at most"):
+        tile_ids(100)
+
+
+def test_prepare_potsdam_reads_the_scenes_without_unknown_colours(synthetic_potsdam, tmp_path):
+    src, _ = synthetic_potsdam
+    manifest = prepare_potsdam(src, tmp_path / "prepared", tile=160, split="benchmark")
+    assert manifest["splits"]["train"]["count"] == 3 * 4
+    assert manifest["splits"]["val"]["count"] == 4
+    assert manifest["unknown_label_values"]["total"] == 0
+    assert manifest["labels"] == "eroded"
+
+
+def test_synth_command_writes_the_requested_scenes(tmp_path, capsys):
+    assert trainer_main(["synth", "--out", str(tmp_path), "--scenes", "2", "--size", "96"]) == 0
+    assert len(list((tmp_path / "2_Ortho_RGB").glob("top_potsdam_*_RGB.tif"))) == 2
+    assert "prepare potsdam" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="at most"):
+        trainer_main(["synth", "--out", str(tmp_path), "--scenes", "60", "--size", "96"])
