@@ -321,3 +321,24 @@ def test_threads_and_devices(tmp_path, convnet):
         assert any("CUDA" in w for w in wanted.warnings)
     with pytest.raises(ModelError, match="unknown device"):
         load_model(convnet, device="tpu")
+
+
+def test_a_failure_mid_run_leaves_no_file(tmp_path, kit, convnet):
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(200, 200))
+    model = load_model(convnet)
+    model.output_size(64)
+    run = model.backend.run
+    calls = []
+
+    def failing(batch):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("device lost")
+        return run(batch)
+
+    model.backend.run = failing
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(ModelError, match="device lost"):
+        segment(raster, model, out_dir / "o.tif", SegmentationOptions(batch_size=1))
+    assert list(out_dir.iterdir()) == []
