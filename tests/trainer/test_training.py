@@ -211,3 +211,33 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_message(potsdam_prepared, tmp_
     (tmp_path / "gpu.toml").write_text(kit.to_toml(config))
     assert main(["train", "--config", str(tmp_path / "gpu.toml")]) == 2
     assert "CUDA was asked for but this PyTorch sees no GPU" in capsys.readouterr().out
+
+
+def test_own_folder_data_without_clutter_trains_and_evaluates(tmp_path, kit, capsys):
+    colours = [[128, 128, 128], [200, 0, 0], [0, 200, 0]]
+    src = tmp_path / "mine"
+    for i in range(5):
+        classes = kit.class_map(i, 64) % 3
+        image = np.stack([classes * 80, 255 - classes * 60, classes * 30]).astype(np.uint8)
+        kit.write_raster(src / "images" / f"field{i}.tif", image)
+        mask = np.asarray(colours, dtype=np.uint8)[classes].transpose(2, 0, 1)
+        kit.write_raster(src / "masks" / f"field{i}.tif", mask)
+    (src / "classes.json").write_text(json.dumps({
+        "classes": [{"name": n, "color": c} for n, c in zip(("road", "roof", "grass"), colours)],
+        "resolution_cm": 5,
+    }))  # fmt: skip
+    data = tmp_path / "data"
+    assert main(["prepare", "folder", "--src", str(src), "--out", str(data), "--tile", "32"]) == 0
+    # The phase configs monitor val_miou5 (Potsdam without clutter); with no clutter class
+    # the mean over all classes is used instead.
+    config = kit.tiny_config(data, tmp_path / "run", train={"epochs": 1, "plot_samples": 1})
+    trainer = Trainer(from_dict(config))
+    history = trainer.fit()
+    assert "val_miou3" in history[0] and "val_miou5" not in history[0]
+    assert trainer.best == history[0]["val_miou3"]
+    best = tmp_path / "run" / "checkpoints" / "best.pt"
+    assert main(["evaluate", str(best), "--data", str(data), "--out", str(tmp_path / "ev")]) == 0
+    report = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert list(report["classes"]) == ["road", "roof", "grass"]
+    assert "miou_all" in report and "miou_no_clutter" not in report
+    assert list(report["per_scene"]) == ["field4"]
