@@ -68,16 +68,17 @@ def build_model(config: Config, in_channels: int, classes: int) -> tuple[nn.Modu
 
 
 def load_encoder_weights(model: nn.Module, path: str) -> str:
-    """ImageNet weights for the baseline: a torchvision-style state dict for ``model.encoder``."""
-    encoder = getattr(model, "encoder", model)
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    state = state.get("state_dict", state) if isinstance(state, dict) else state
-    own = encoder.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    if not usable:
-        raise ValueError(f"{path}: no tensor matches the encoder's parameter names")
-    encoder.load_state_dict(usable, strict=False)
-    return f"encoder weights: {len(usable)}/{len(own)} tensors from {Path(path).name}"
+    """ImageNet weights for the baseline: a torchvision-style state dict for ``model.encoder``.
+
+    The engine's loader is strict (only the classifier may be left over), so a wrong file
+    fails loudly instead of loading half-way.
+    """
+    from engine.models.resnet import load_torchvision_weights_file
+
+    encoder = model.encoder
+    dropped = load_torchvision_weights_file(encoder, path)
+    count = len(encoder.state_dict())
+    return f"encoder weights: {count}/{count} tensors from {Path(path).name} (dropped {dropped})"
 
 
 @dataclass
