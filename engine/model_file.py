@@ -88,9 +88,27 @@ class LoadedModel:
     def heads(self) -> int:
         return len(self.metadata.heads)
 
-    def run_heads(self, batch: np.ndarray) -> list[np.ndarray]:
-        """Every output as ``[N, C, H, W]`` float32, split into fixed-size batches if needed."""
+    def run_heads(self, batch: np.ndarray, out: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """Every output as ``[N, C, H, W]`` float32, split into fixed-size batches if needed.
+
+        ``out``: C-contiguous ``[N, C, H, W]`` float32 arrays to write the outputs into, where
+        the backend can (onnxruntime); they are returned either way.
+        """
         batch = np.ascontiguousarray(batch, dtype=np.float32)
+        if (
+            out is not None
+            and getattr(self.backend, "outputs_float32", False)
+            and hasattr(self.backend, "run_into")
+            and (not self.fixed_batch or batch.shape[0] == self.fixed_batch)
+        ):
+            try:
+                self.backend.run_into(batch, out)
+            except Exception as error:
+                raise ModelError(
+                    f"{self.path.name} failed on a batch of shape {list(batch.shape)}: "
+                    f"{first_line(error)}"
+                ) from None
+            return out
         if self.fixed_batch and batch.shape[0] != self.fixed_batch:
             parts = [
                 self._run(batch[i : i + self.fixed_batch])

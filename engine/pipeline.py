@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from osgeo import gdal
 
 from .cancel import CancelToken
 from .errors import Cancelled, EngineError, InputError
 from .model_file import LoadedModel, load_model
-from .raster_io import ClassMapWriter, RasterSource, RowReader
+from .raster_io import ClassMapWriter, RasterSource, RowReader, warning_collector
 from .results import ClassArea, SegmentationResult
 from .stitching import NODATA, RowStrip, labels_from_scores, owned_crop
 from .tiling import Tile, TileGrid, make_grid
@@ -82,6 +83,7 @@ class _RowStart:
 class _Scored:
     tiles: list[Tile]
     scores: list[np.ndarray]  # one [N, C, H, W] array per head
+    pooled: list[np.ndarray] | None = None  # arrays to hand back once stitched
 
 
 @dataclass
@@ -198,7 +200,7 @@ def segment(
         raise InputError("the output path is the input raster: choose another output file")
     source = RasterSource.open(input_path)
     plan = _plan(source, loaded, options)
-    warnings = list(loaded.warnings) + plan.warnings
+    warnings = list(loaded.warnings) + source.warnings + plan.warnings
     x0, y0, w, h = plan.window
     gt = source.geotransform
     out_gt = (
@@ -243,7 +245,7 @@ def segment(
         tiles_processed=run.tiles_processed,
         tiles_skipped=run.tiles_skipped,
         class_areas=_class_areas(heads, run.counts, plan.pixel_area_m2),
-        warnings=warnings,
+        warnings=warnings + [w for w in run.gdal_warnings if w not in warnings],
         width=w,
         height=h,
         valid_pixels=int(run.counts[0][:NODATA].sum()),
@@ -288,6 +290,7 @@ class _Run:
         self.cancel = cancel
         self.timings = timings
         self.stop = threading.Event()
+        self.gdal_warnings: list[str] = []
         self.tiles_processed = 0
         self.tiles_skipped = 0
         self.counts = [np.zeros(256, dtype=np.int64) for _ in model.metadata.heads]
@@ -303,6 +306,8 @@ class _Run:
         outputs: queue.Queue = queue.Queue(QUEUE_DEPTH)
         shape = (self.batch_size, len(self.plan.bands), grid.tile_size, grid.tile_size)
         self.free_batches: queue.Queue = queue.Queue()
+        self.free_scores: queue.Queue = queue.Queue()  # filled after the first batch
+        self.pooling = False
         for _ in range(QUEUE_DEPTH + 2):  # queued, being filled, being run, spare
             self.free_batches.put(np.empty(shape, dtype=np.float32))
         reader = threading.Thread(target=self._reader, args=(inputs,), daemon=True)
@@ -329,11 +334,16 @@ class _Run:
                     self._check_cancel()
                     self._report(self.tiles_processed + self.tiles_skipped, total)
                     continue
+                n = len(item.tiles)
+                pooled = _get(self.free_scores, self.stop) if self.pooling else None
                 t = time.perf_counter()
-                scores = self.model.run_heads(item.data)
+                views = [p[:n] for p in pooled] if pooled else None
+                scores = self.model.run_heads(item.data, out=views)
                 self.timings["infer"] += time.perf_counter() - t
                 self.free_batches.put(item.buffer)
-                _put(outputs, _Scored(item.tiles, scores), self.stop)
+                if pooled is None:  # first batch: now the output shapes are known
+                    self._pool_scores(scores)
+                _put(outputs, _Scored(item.tiles, scores, pooled), self.stop)
                 self.tiles_processed += len(item.tiles)
                 self.tiles_skipped -= len(item.tiles)
                 self._check_cancel()
@@ -351,6 +361,19 @@ class _Run:
             reader.join()
             writer.join()
         self._report(total, total)
+
+    def _pool_scores(self, scores: list[np.ndarray]) -> None:
+        """Output buffers reused batch after batch (queued, being stitched, being run, spare)."""
+        fixed = self.model.fixed_batch
+        if not getattr(self.model.backend, "outputs_float32", False) or (
+            fixed and fixed != self.batch_size
+        ):
+            return
+        for _ in range(QUEUE_DEPTH + 2):
+            self.free_scores.put(
+                [np.empty((self.batch_size, *s.shape[1:]), dtype=np.float32) for s in scores]
+            )
+        self.pooling = True
 
     def _get(self, q: queue.Queue) -> object:
         while True:
@@ -371,6 +394,7 @@ class _Run:
 
     # -- reader thread ------------------------------------------------------------------
     def _reader(self, inputs: queue.Queue) -> None:
+        gdal.PushErrorHandler(warning_collector(self.gdal_warnings))
         try:
             self._read_all(inputs)
             _put(inputs, None, self.stop)
@@ -381,6 +405,8 @@ class _Run:
                 _put(inputs, _Failure(error), self.stop)
             except _Stopped:
                 pass
+        finally:
+            gdal.PopErrorHandler()
 
     def _read_all(self, inputs: queue.Queue) -> None:
         plan, grid = self.plan, self.plan.grid
@@ -467,6 +493,8 @@ class _Run:
                                 scores[i : i + 1, :, ys, xs], meta.output_kind, meta.seg_thresh
                             )
                             strip.place(tile, h, labels[0])
+                    if item.pooled is not None:
+                        self.free_scores.put(item.pooled)
                     self.timings["stitch"] += time.perf_counter() - t
                 elif isinstance(item, _RowEnd):
                     if valid is not None:

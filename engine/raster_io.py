@@ -31,6 +31,17 @@ OUTPUT_BLOCK = 256
 CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide rasters
 
 
+def warning_collector(notes: list[str]):
+    """A GDAL error handler (per thread) that keeps warnings for the result, not stderr."""
+
+    def collect(level, _number, message):
+        text = f"GDAL: {message}"
+        if level == gdal.CE_Warning and text not in notes:
+            notes.append(text)
+
+    return collect
+
+
 @dataclass(frozen=True)
 class RasterInfo:
     width: int
@@ -53,19 +64,26 @@ class RasterSource:
         self.band_count = dataset.RasterCount
         self.geotransform = tuple(dataset.GetGeoTransform(can_return_null=True) or ())
         self.projection = dataset.GetProjection() or ""
+        self.warnings: list[str] = []  # what GDAL said while opening
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> RasterSource:
         path = str(path)
         if not path.startswith("/vsi") and not os.path.exists(path):
             raise InputError(f"input raster not found: {path}")
+        notes: list[str] = []
+        gdal.PushErrorHandler(warning_collector(notes))
         try:
             dataset = gdal.Open(path, gdal.GA_ReadOnly)
         except RuntimeError as error:
             raise InputError(f"GDAL cannot open {path} as a raster: {error}") from None
+        finally:
+            gdal.PopErrorHandler()
         if dataset is None or dataset.RasterCount == 0:
             raise InputError(f"{path} holds no raster bands")
-        return cls(dataset, path)
+        source = cls(dataset, path)
+        source.warnings = notes
+        return source
 
     @property
     def dtype(self) -> np.dtype:

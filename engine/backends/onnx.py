@@ -75,10 +75,21 @@ class OnnxBackend:
         if "float" not in inputs[0].type or "16" in inputs[0].type:
             raise ModelError(f"{_file_name(path)} takes {inputs[0].type}; float32 input is needed")
         self.output_names = [o.name for o in self.session.get_outputs()]
+        self.outputs_float32 = all(o.type == "tensor(float)" for o in self.session.get_outputs())
         self.output_shapes = [[_dim(d) for d in o.shape] for o in self.session.get_outputs()]
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         return self.session.run(self.output_names, {self.input_name: batch})
+
+    def run_into(self, batch: np.ndarray, outputs: list[np.ndarray]) -> None:
+        """Run with the outputs written into caller-owned float32 arrays (no allocation per
+        batch: repeated tens-of-MB allocations fragment the C heap of a long run)."""
+        binding = self.session.io_binding()
+        binding.bind_cpu_input(self.input_name, batch)
+        for name, declared, out in zip(self.output_names, self.output_shapes, outputs):
+            shape = out.shape if len(declared) == 4 else (out.shape[0], *out.shape[2:])
+            binding.bind_output(name, "cpu", 0, np.float32, list(shape), out.ctypes.data)
+        self.session.run_with_iobinding(binding)
 
 
 def _file_name(path) -> str:

@@ -112,3 +112,12 @@ def test_area_polygon_extent_limits_the_work(tmp_path, kit):
     window = kit.read(full)[y0 : y0 + ds.RasterYSize, x0 : x0 + ds.RasterXSize]
     assert (kit.read(out) == window).mean() > 0.999  # dummy_model is pixelwise
     assert result.valid_pixels == ds.RasterXSize * ds.RasterYSize
+
+
+def test_fixed_batch_rank3_output_with_reused_output_buffers(tmp_path, kit):
+    # Batch size 1 = the model's fixed batch: outputs [1, H, W] go into reused buffers.
+    name = kit.deepness / "one_output_sigmoid_bsx512x512.onnx"
+    segment(kit.orthophoto, name, tmp_path / "b1.tif", SegmentationOptions(batch_size=1))
+    segment(kit.orthophoto, name, tmp_path / "b4.tif", SegmentationOptions(batch_size=4))
+    np.testing.assert_array_equal(kit.read(tmp_path / "b1.tif"), kit.read(tmp_path / "b4.tif"))
+    assert 0 < (kit.read(tmp_path / "b1.tif") == 1).mean() < 1

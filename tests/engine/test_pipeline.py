@@ -15,14 +15,20 @@ from engine.pipeline import SegmentationOptions, segment
 
 
 def _count_runs(model):
+    """Record the batch size of every inference, however the engine calls the backend."""
     calls = []
-    run = model.backend.run
+    run, run_into = model.backend.run, model.backend.run_into
 
     def counting(batch):
         calls.append(batch.shape[0])
         return run(batch)
 
+    def counting_into(batch, out):
+        calls.append(batch.shape[0])
+        return run_into(batch, out)
+
     model.backend.run = counting
+    model.backend.run_into = counting_into
     return calls
 
 
@@ -327,16 +333,17 @@ def test_a_failure_mid_run_leaves_no_file(tmp_path, kit, convnet):
     raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(200, 200))
     model = load_model(convnet)
     model.output_size(64)
-    run = model.backend.run
+    run, run_into = model.backend.run, model.backend.run_into
     calls = []
 
-    def failing(batch):
+    def failing(batch, out=None):
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("device lost")
-        return run(batch)
+        return run(batch) if out is None else run_into(batch, out)
 
     model.backend.run = failing
+    model.backend.run_into = failing
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     with pytest.raises(ModelError, match="device lost"):
