@@ -82,7 +82,7 @@ class LoadedModel:
     fixed_batch: int | None
     fixed_tile: int | None
     warnings: list[str] = field(default_factory=list)
-    _output_sizes: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    _output_shapes: dict[int, list[tuple[int, int, int]]] = field(default_factory=dict)
 
     @property
     def heads(self) -> int:
@@ -131,11 +131,15 @@ class LoadedModel:
             ) from None
         return [_as_nchw(np.asarray(o), batch.shape[0]) for o in outputs]
 
+    def output_shapes(self, tile: int) -> list[tuple[int, int, int]]:
+        """(channels, height, width) of each output for a ``tile``-pixel input."""
+        if tile not in self._output_shapes:
+            self._output_shapes[tile] = _probe(self, tile)
+        return self._output_shapes[tile]
+
     def output_size(self, tile: int) -> int:
         """Side of the model output for a ``tile``-pixel input (outputs may cover the centre)."""
-        if tile not in self._output_sizes:
-            self._output_sizes[tile] = _probe(self, tile)
-        sizes = self._output_sizes[tile]
+        sizes = [(h, w) for _, h, w in self.output_shapes(tile)]
         h, w = sizes[0]
         if any(s != (h, w) for s in sizes) or h != w or h > tile or (tile - h) % 2:
             raise ModelError(
@@ -164,18 +168,19 @@ def _as_nchw(output: np.ndarray, n: int) -> np.ndarray:
     return output.astype(np.float32, copy=False)
 
 
-def _probe(model: LoadedModel, tile: int) -> list[tuple[int, int]]:
-    """Output sizes from the graph when stated, else from one run on a zero tile."""
+def _probe(model: LoadedModel, tile: int) -> list[tuple[int, int, int]]:
+    """Output shapes from the graph when it states them, else from one run on a zero tile."""
     shapes = getattr(model.backend, "output_shapes", [])
     stated = []
     for shape in shapes:
-        if len(shape) >= 3 and all(isinstance(d, int) for d in shape[-2:]):
-            stated.append((shape[-2], shape[-1]))
+        channels = 1 if len(shape) == 3 else (shape[1] if len(shape) == 4 else None)
+        if isinstance(channels, int) and all(isinstance(d, int) for d in shape[-2:]):
+            stated.append((channels, shape[-2], shape[-1]))
     if stated and len(stated) == len(shapes) and model.fixed_tile == tile:
         return stated
     n = model.fixed_batch or 1
     outputs = model._run(np.zeros((n, model.input_channels, tile, tile), dtype=np.float32))
-    return [(o.shape[2], o.shape[3]) for o in outputs]
+    return [o.shape[1:] for o in outputs]
 
 
 def load_model(
@@ -322,5 +327,5 @@ def _output_channels(model: LoadedModel) -> list[int]:
     tile = model.metadata.tile_size or DEFAULT_TILE
     n = model.fixed_batch or 1
     outputs = model._run(np.zeros((n, model.input_channels, tile, tile), dtype=np.float32))
-    model._output_sizes[tile] = [(o.shape[2], o.shape[3]) for o in outputs]
+    model._output_shapes[tile] = [o.shape[1:] for o in outputs]
     return [o.shape[1] for o in outputs]

@@ -306,9 +306,10 @@ class _Run:
         outputs: queue.Queue = queue.Queue(QUEUE_DEPTH)
         shape = (self.batch_size, len(self.plan.bands), grid.tile_size, grid.tile_size)
         self.free_batches: queue.Queue = queue.Queue()
-        self.free_scores: queue.Queue = queue.Queue()  # filled after the first batch
+        self.free_scores: queue.Queue = queue.Queue()
         self.pooling = False
-        for _ in range(QUEUE_DEPTH + 2):  # queued, being filled, being run, spare
+        self._pool_scores()
+        for _ in range(QUEUE_DEPTH + 1):  # queued, and one being run
             self.free_batches.put(np.empty(shape, dtype=np.float32))
         reader = threading.Thread(target=self._reader, args=(inputs,), daemon=True)
         writer = threading.Thread(target=self._writer, args=(outputs,), daemon=True)
@@ -341,8 +342,6 @@ class _Run:
                 scores = self.model.run_heads(item.data, out=views)
                 self.timings["infer"] += time.perf_counter() - t
                 self.free_batches.put(item.buffer)
-                if pooled is None:  # first batch: now the output shapes are known
-                    self._pool_scores(scores)
                 _put(outputs, _Scored(item.tiles, scores, pooled), self.stop)
                 self.tiles_processed += len(item.tiles)
                 self.tiles_skipped -= len(item.tiles)
@@ -362,16 +361,18 @@ class _Run:
             writer.join()
         self._report(total, total)
 
-    def _pool_scores(self, scores: list[np.ndarray]) -> None:
-        """Output buffers reused batch after batch (queued, being stitched, being run, spare)."""
+    def _pool_scores(self) -> None:
+        """Output buffers reused batch after batch: one being run, one being stitched (the
+        stitcher is far faster than the model, so a third would only hold memory)."""
         fixed = self.model.fixed_batch
         if not getattr(self.model.backend, "outputs_float32", False) or (
             fixed and fixed != self.batch_size
         ):
             return
-        for _ in range(QUEUE_DEPTH + 2):
+        shapes = self.model.output_shapes(self.plan.grid.tile_size)
+        for _ in range(2):
             self.free_scores.put(
-                [np.empty((self.batch_size, *s.shape[1:]), dtype=np.float32) for s in scores]
+                [np.empty((self.batch_size, *shape), dtype=np.float32) for shape in shapes]
             )
         self.pooling = True
 
