@@ -151,7 +151,7 @@ def _info(args: argparse.Namespace) -> int:
 def _devices(_: argparse.Namespace) -> int:
     from .backends import available_devices
 
-    print(json.dumps(available_devices(), indent=2))
+    print(json.dumps(available_devices(probe_torch=True), indent=2))
     return 0
 
 

@@ -6,12 +6,18 @@ checkpoints. :func:`available_devices` says what this Python can use, for diagno
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import sys
 from typing import Any
 
 
-def available_devices() -> dict[str, Any]:
-    """What was detected: onnxruntime providers, torch and CUDA, without loading a model."""
+def available_devices(probe_torch: bool = False) -> dict[str, Any]:
+    """What was detected: onnxruntime providers, torch and CUDA, without loading a model.
+
+    torch is not imported for this (seconds and hundreds of MB inside QGIS) unless
+    ``probe_torch`` or it is already loaded; ``torch_cuda`` is then None (not asked).
+    """
     info: dict[str, Any] = {
         "onnxruntime": None,
         "onnxruntime_providers": [],
@@ -31,13 +37,19 @@ def available_devices() -> dict[str, Any]:
         pass
     if importlib.util.find_spec("torch") is not None:
         try:
-            import torch
+            info["torch"] = importlib.metadata.version("torch")
+        except importlib.metadata.PackageNotFoundError:
+            info["torch"] = "unknown version"
+        info["torch_cuda"] = None
+        if probe_torch or "torch" in sys.modules:
+            try:
+                import torch
 
-            info["torch"] = torch.__version__
-            info["torch_cuda"] = bool(torch.cuda.is_available())
-        except Exception:  # a broken torch install must not break diagnostics
-            info["torch"] = None
-    info["cuda"] = info["onnxruntime_cuda"] or info["torch_cuda"]
+                info["torch"] = torch.__version__
+                info["torch_cuda"] = bool(torch.cuda.is_available())
+            except Exception:  # a broken torch install must not break diagnostics
+                info["torch"] = None
+    info["cuda"] = bool(info["onnxruntime_cuda"] or info["torch_cuda"])
     if info["cuda"]:
         info["devices"].append("cuda")
     return info

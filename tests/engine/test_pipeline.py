@@ -349,3 +349,22 @@ def test_a_failure_mid_run_leaves_no_file(tmp_path, kit, convnet):
     with pytest.raises(ModelError, match="device lost"):
         segment(raster, model, out_dir / "o.tif", SegmentationOptions(batch_size=1))
     assert list(out_dir.iterdir()) == []
+
+
+def test_onnx_path_and_device_detection_never_import_torch(tmp_path, convnet, kit):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(40, 40))
+    code = (
+        "import sys; from engine.pipeline import segment; from engine.backends import "
+        f"available_devices; available_devices(); segment({str(raster)!r}, {str(convnet)!r}, "
+        f"{str(tmp_path / 'o.tif')!r}); print('torch' in sys.modules)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
