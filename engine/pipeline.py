@@ -199,42 +199,37 @@ def segment(
     if Path(output_path).resolve() == Path(input_path).resolve():
         raise InputError("the output path is the input raster: choose another output file")
     source = RasterSource.open(input_path)
-    plan = _plan(source, loaded, options)
-    warnings = list(loaded.warnings) + source.warnings + plan.warnings
-    x0, y0, w, h = plan.window
-    gt = source.geotransform
-    out_gt = (
-        (
-            gt[0] + x0 * gt[1] + y0 * gt[2],
-            gt[1],
-            gt[2],
-            gt[3] + x0 * gt[4] + y0 * gt[5],
-            gt[4],
-            gt[5],
-        )
-        if gt
-        else ()
-    )
-    heads = loaded.metadata.heads
-    writer = ClassMapWriter(
-        output_path,
-        w,
-        h,
-        out_gt,
-        source.projection,
-        [[(c.name, c.color) for c in head] for head in heads],
-        descriptions=_head_names(loaded),
-    )
-    run = _Run(plan, loaded, writer, options, progress, cancel, timings)
+    plan: _Plan | None = None
     try:
-        run.execute()
-        writer.finish()
-    except BaseException:
-        writer.abort()
-        raise
+        plan = _plan(source, loaded, options)
+        x0, y0, w, h = plan.window
+        gt = source.geotransform
+        out_gt: tuple[float, ...] = ()
+        if gt:
+            origin = (gt[0] + x0 * gt[1] + y0 * gt[2], gt[3] + x0 * gt[4] + y0 * gt[5])
+            out_gt = (origin[0], gt[1], gt[2], origin[1], gt[4], gt[5])
+        heads = loaded.metadata.heads
+        writer = ClassMapWriter(
+            output_path,
+            w,
+            h,
+            out_gt,
+            source.projection,
+            [[(c.name, c.color) for c in head] for head in heads],
+            descriptions=_head_names(loaded),
+        )
+        try:
+            run = _Run(plan, loaded, writer, options, progress, cancel, timings)
+            run.execute()
+            writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
     finally:
-        plan.work.close()
+        if plan is not None:
+            plan.work.close()
         source.close()
+    warnings = list(loaded.warnings) + source.warnings + plan.warnings
     timings["total"] = time.perf_counter() - started
     return SegmentationResult(
         output_path=str(output_path),
