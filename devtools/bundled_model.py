@@ -122,11 +122,24 @@ def _class_rows(evaluation: dict, baseline: dict) -> list[str]:
     return rows
 
 
+def _phase_line(index: int, path: Path, config: dict) -> str:
+    train, data, optim = config["train"], config["data"], config["optim"]
+    start = "from scratch" if not config["run"].get("init") else "warm start from phase 1's best"
+    dataset = Path(data["dir"]).name
+    return (
+        f"- Phase {index + 1}: `{path.resolve().relative_to(ROOT)}` on `{dataset}`: "
+        f"{train['epochs']} epochs, batch {data['batch_size']}, {optim['name']} lr "
+        f"{optim['lr']} ({optim['schedule']}), loss `{config['loss']['name']}`, "
+        f"dropout {config['model'].get('args', {}).get('dropout', 0.2)}, D4 flips, "
+        f"brightness/contrast jitter, {start}"
+    )
+
+
 def write_card(
     onnx_path: Path,
     evaluation: dict,
     baseline: dict,
-    config_path: Path,
+    config_paths: list[Path],
     synth_args: str,
     train_time: str,
     commands: list[str],
@@ -135,7 +148,8 @@ def write_card(
     from engine.models.flops import architecture_cost
 
     meta = read_onnx_metadata(onnx_path)
-    config = tomllib.loads(config_path.read_text())
+    configs = [(path, tomllib.loads(path.read_text())) for path in config_paths]
+    config = configs[0][1]
     arch = meta.architecture or config["model"]["architecture"]
     tile = meta.tile_size or 256
     args = dict(meta.architecture_args)
@@ -143,7 +157,6 @@ def write_card(
     cost512 = architecture_cost(arch, tile_size=512, **args)
     size_mb = onnx_path.stat().st_size / 1e6
     gap = evaluation["miou_all"] - baseline["miou_all"]
-    c_train, c_data, c_optim = config["train"], config["data"], config["optim"]
     lines = [
         f"# {onnx_path.stem}: CSE-UNet demo model (synthetic data only)",
         "",
@@ -184,10 +197,7 @@ def write_card(
         "  asphalt and green roofs beside lawns, so colour alone does not decide.",
         "",
         "## Training",
-        f"- Config: `{config_path.relative_to(ROOT)}`: {c_train['epochs']} epochs, batch "
-        f"{c_data['batch_size']}, {c_optim['name']} lr {c_optim['lr']} "
-        f"({c_optim['schedule']}), loss `{config['loss']['name']}`, D4 flips, "
-        "brightness/contrast jitter, from scratch",
+        *[_phase_line(i, path, cfg) for i, (path, cfg) in enumerate(configs)],
         f"- Training time: {train_time} on a 2-core AMD Zen 4 CPU (no GPU), shared with other",
         "  jobs while it ran",
         f"- Trained {datetime.now(UTC):%Y-%m-%d}",
@@ -228,6 +238,7 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--eval", type=Path, required=True, help="evaluate's output folder")
     f.add_argument("--baseline", type=Path, required=True, help="colour-baseline's JSON")
     f.add_argument("--config", type=Path, required=True)
+    f.add_argument("--config2", type=Path, default=None, help="a second (warm-start) phase")
     f.add_argument("--synth-args", required=True)
     f.add_argument("--train-start", type=Path, required=True)
     f.add_argument("--train-end", type=Path, required=True)
@@ -250,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         args.onnx,
         evaluation,
         baseline,
-        args.config,
+        [p for p in (args.config, args.config2) if p is not None],
         args.synth_args,
         _duration(args.train_start, args.train_end),
         args.commands.read_text().strip().splitlines(),

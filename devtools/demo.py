@@ -77,7 +77,12 @@ def agreement_with_label(classified: Path, label: Path, meta) -> tuple[float, fl
     ds = gdal.Open(str(classified))  # keep the dataset alive while its band is read
     pred = ds.GetRasterBand(1).ReadAsArray().astype(np.int64)
     lab = gdal.Open(str(label))
-    rgb = np.stack([lab.GetRasterBand(b).ReadAsArray() for b in (1, 2, 3)], -1)
+    # The result may cover only part of the label (an extent): read the matching window.
+    cx, _, _, cy, _, _ = ds.GetGeoTransform()
+    lx, lpx, _, ly, _, lpy = lab.GetGeoTransform()
+    xoff, yoff = round((cx - lx) / lpx), round((cy - ly) / lpy)
+    h, w = pred.shape
+    rgb = np.stack([lab.GetRasterBand(b).ReadAsArray(xoff, yoff, w, h) for b in (1, 2, 3)], -1)
     truth = np.full(pred.shape, -1, np.int64)
     for c in meta.classes:
         truth[(rgb == np.asarray(c.color, np.uint8)).all(-1)] = c.index

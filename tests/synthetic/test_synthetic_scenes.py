@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from osgeo import gdal, osr
@@ -115,8 +117,22 @@ def test_prepare_potsdam_reads_the_scenes_without_unknown_colours(synthetic_pots
 
 
 def test_synth_command_writes_the_requested_scenes(tmp_path, capsys):
-    assert trainer_main(["synth", "--out", str(tmp_path), "--scenes", "2", "--size", "96"]) == 0
+    coarse = tmp_path / "coarse"
+    args = ["synth", "--out", str(tmp_path), "--scenes", "2", "--size", "96"]
+    assert trainer_main([*args, "--resampled-copy", f"20:{coarse}"]) == 0
     assert len(list((tmp_path / "2_Ortho_RGB").glob("top_potsdam_*_RGB.tif"))) == 2
     assert "prepare potsdam" in capsys.readouterr().out
+    # The coarse copy: the trainer's folder format at 20 cm, one split per benchmark role.
+    classes = json.loads((coarse / "classes.json").read_text())
+    assert classes["resolution_cm"] == 20.0
+    assert [c["name"] for c in classes["classes"]] == [c.name for c in POTSDAM_CLASSES]
+    train = gdal.Open(str(coarse / "images" / "train" / "top_potsdam_2_10.tif"))
+    assert (train.RasterXSize, train.GetGeoTransform()[1]) == (24, 0.2)
+    assert (coarse / "masks" / "val" / "top_potsdam_2_13.tif").is_file()
+    assert _colours(coarse / "masks" / "train" / "top_potsdam_2_10.tif") <= CLASS_COLOURS | {
+        (0, 0, 0)
+    }
+    with pytest.raises(SystemExit, match="CM:DIR"):
+        trainer_main([*args, "--resampled-copy", "coarse"])
     with pytest.raises(SystemExit, match="at most"):
         trainer_main(["synth", "--out", str(tmp_path), "--scenes", "60", "--size", "96"])

@@ -22,13 +22,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--resampled-copy",
-        type=Path,
-        default=None,
-        help="also write a coarser copy in the trainer's folder format here (for prepare folder)",
+        metavar="CM:DIR",
+        action="append",
+        default=[],
+        help="also write the scenes averaged to CM cm per pixel into DIR, in the trainer's "
+        "folder format (for prepare folder); repeatable, e.g. 10:runs/scenes_10cm",
     )
-    parser.add_argument(
-        "--resampled-cm", type=float, default=10.0, help="pixel size of that copy in cm (10)"
-    )
+
+
+def _parse_copy(item: str) -> tuple[float, Path]:
+    cm, _, folder = item.partition(":")
+    try:
+        value = float(cm)
+    except ValueError:
+        value = 0.0
+    if value <= 0 or not folder:
+        raise SystemExit(f"synth: --resampled-copy takes CM:DIR, e.g. 10:out_10cm; got {item!r}")
+    return value, Path(folder)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         total = len(tile_ids(args.scenes, args.test_fraction))
     except ValueError as exc:
         raise SystemExit(f"synth: {exc}") from None
+    copies = [_parse_copy(item) for item in args.resampled_copy]
     start = time.perf_counter()
     counts = {"train": 0, "test": 0}
     written_scenes = []
@@ -53,12 +64,9 @@ def run(args: argparse.Namespace) -> int:
     ):
         counts[written.split] += 1
         written_scenes.append(written)
-    if args.resampled_copy:
-        write_resampled_folder(written_scenes, args.resampled_copy, args.resampled_cm)
-        print(
-            f"{args.resampled_cm:g} cm copy for training in {args.resampled_copy} "
-            f"(prepare folder --src {args.resampled_copy})"
-        )
+    for cm, folder in copies:
+        write_resampled_folder(written_scenes, folder, cm)
+        print(f"{cm:g} cm copy for training in {folder} (prepare folder --src {folder})")
     print(
         f"{total} scenes ({counts['train']} with training tile ids, {counts['test']} with the "
         f"benchmark's test ids) of {args.size}x{args.size} px at 5 cm, EPSG:25833, in "

@@ -1,0 +1,73 @@
+"""The shipped demo model, its card and its sample: consistent, honest, and working together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from osgeo import gdal
+
+from devtools.demo import MODEL, SAMPLE, SAMPLE_LABEL, agreement_with_label, class_areas
+from engine.metadata import POTSDAM_CLASSES, make_metadata
+from engine.model_file import read_model_metadata
+from engine.pipeline import SegmentationOptions, segment
+
+gdal.UseExceptions()
+
+
+def test_card_and_metadata_carry_the_same_held_out_scores():
+    meta = read_model_metadata(MODEL)
+    assert [c.name for c in meta.classes] == [c.name for c in POTSDAM_CLASSES]
+    m = meta.metrics
+    assert m["held_out_miou6"] >= 0.85
+    assert m["colour_baseline_miou6"] <= m["held_out_miou6"] - 0.25
+    card = MODEL.with_suffix(".md").read_text(encoding="utf-8")
+    assert "synthetic scenes only" in card.lower()
+    assert "not for real imagery until retrained" in card.lower()
+    assert f"**{100 * m['held_out_miou6']:.1f}**" in card
+    assert f"{100 * m['colour_baseline_miou6']:.1f}" in card
+    assert "python -m trainer evaluate" in card and "python -m trainer colour-baseline" in card
+    assert MODEL.stat().st_size < 12e6
+    assert SAMPLE.stat().st_size + SAMPLE_LABEL.stat().st_size < 3e6
+
+
+def test_bundled_model_segments_part_of_the_sample(tmp_path):
+    ds = gdal.Open(str(SAMPLE))
+    x0, px, _, y0, _, py = ds.GetGeoTransform()
+    # A 400 px corner keeps the test short; the whole scene is the demo's job.
+    extent = (x0, y0 + 400 * py, x0 + 400 * px, y0)
+    out = tmp_path / "classes.tif"
+    result = segment(str(SAMPLE), str(MODEL), str(out), SegmentationOptions(extent=extent))
+    meta = read_model_metadata(MODEL)
+    predicted = gdal.Open(str(result.output_path))
+    values = predicted.GetRasterBand(1).ReadAsArray()
+    assert set(np.unique(values)) <= set(range(len(meta.classes))) | {255}
+    accuracy, _ = agreement_with_label(result.output_path, SAMPLE_LABEL, meta)
+    assert accuracy > 0.8
+
+
+def _write(path: Path, bands: list[np.ndarray]) -> Path:
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), 4, 2, len(bands), gdal.GDT_Byte)
+    ds.SetGeoTransform((500_000, 0.5, 0, 5_800_000, 0, -0.5))
+    for i, b in enumerate(bands):
+        ds.GetRasterBand(i + 1).WriteArray(b)
+    if len(bands) == 1:
+        ds.GetRasterBand(1).SetNoDataValue(255)
+    ds = None
+    return path
+
+
+def test_demo_counts_areas_and_agreement_from_the_rasters(tmp_path):
+    meta = make_metadata(["a", "b"], [(255, 0, 0), (0, 0, 255)])
+    classes = _write(tmp_path / "c.tif", [np.array([[0, 0, 1, 255], [1, 1, 1, 255]], np.uint8)])
+    areas = class_areas(classes, meta)
+    assert [(n, p) for n, p, _, _ in areas] == [("a", 2), ("b", 4)]
+    assert areas[1][2] == 4 * 0.25 and abs(areas[0][3] - 100 / 3) < 1e-9
+    red, blue = (255, 0, 0), (0, 0, 255)
+    colours = [[red, blue, blue, red], [blue, blue, blue, red]]
+    rgb = np.array(colours, np.uint8)
+    label = _write(tmp_path / "l.tif", [rgb[..., i] for i in range(3)])
+    accuracy, miou = agreement_with_label(classes, label, meta)
+    # Valid (non-nodata) pixels: 6; right: (0,0), (0,2), (1,0), (1,1), (1,2) -> 5 of 6.
+    assert abs(accuracy - 5 / 6) < 1e-9
+    assert abs(miou - np.mean([1 / 2, 4 / 5])) < 1e-9
