@@ -94,7 +94,10 @@ def test_output_smaller_than_input_covers_the_tile_centre(kit):
 
 
 def test_area_polygon_extent_limits_the_work(tmp_path, kit):
-    source = ogr.Open(str(kit.deepness / "uav_orthophoto_area.gpkg"))  # keep: owns the layer
+    # A copy: SQLite may rewrite a GeoPackage's header even when it is only read.
+    area = tmp_path / "area.gpkg"
+    shutil.copy(kit.deepness / "uav_orthophoto_area.gpkg", area)
+    source = ogr.Open(str(area))  # kept in a variable: it owns the layer
     xmin, xmax, ymin, ymax = source.GetLayer(0).GetExtent()
     out = tmp_path / "area.tif"
     options = SegmentationOptions(extent=(xmin, ymin, xmax, ymax))
