@@ -23,7 +23,7 @@ from .errors import Cancelled, EngineError, InputError
 from .model_file import LoadedModel, load_model
 from .raster_io import ClassMapWriter, RasterSource, RowReader, warning_collector
 from .results import ClassArea, SegmentationResult
-from .stitching import NODATA, RowStrip, labels_from_scores, owned_crop
+from .stitching import NODATA, ClassDecider, RowStrip, owned_crop
 from .tiling import Tile, TileGrid, make_grid
 
 Progress = Callable[[float, str], None]
@@ -470,6 +470,8 @@ class _Run:
             valid: np.ndarray | None = None
             tallest = max(y.stop - y.start for y in plan.grid.rows)
             storage = np.empty((len(meta.heads), tallest, ww), dtype=np.uint8)
+            widest = max(x.stop - x.start for x in plan.grid.cols)
+            decider = ClassDecider(meta.output_kind, meta.seg_thresh, tallest * widest)
             while True:
                 item = _get(outputs, self.stop)
                 if item is None:
@@ -485,10 +487,7 @@ class _Run:
                     for h, scores in enumerate(item.scores):
                         for i, tile in enumerate(item.tiles):
                             ys, xs = owned_crop(tile, margin)
-                            labels = labels_from_scores(
-                                scores[i : i + 1, :, ys, xs], meta.output_kind, meta.seg_thresh
-                            )
-                            strip.place(tile, h, labels[0])
+                            decider.decide(scores[i, :, ys, xs], strip.view(tile, h))
                     if item.pooled is not None:
                         self.free_scores.put(item.pooled)
                     self.timings["stitch"] += time.perf_counter() - t

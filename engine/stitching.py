@@ -39,6 +39,36 @@ def labels_from_scores(scores: np.ndarray, output_kind: str, seg_thresh: float) 
     return labels
 
 
+class ClassDecider:
+    """:func:`labels_from_scores` for one tile crop at a time, written straight into the
+    strip, with scratch arrays reused across tiles: a long run allocates nothing per tile
+    (per-tile allocations fragment the C heap of a multi-threaded process)."""
+
+    def __init__(self, output_kind: str, seg_thresh: float, max_pixels: int):
+        self.threshold = seg_thresh
+        if output_kind == "logits":
+            t = min(max(seg_thresh, 1e-7), 1 - 1e-7)
+            self.threshold = math.log(t / (1 - t))
+        self.best = np.empty(max_pixels, dtype=np.float32)
+        self.better = np.empty(max_pixels, dtype=bool)
+
+    def decide(self, scores: np.ndarray, out: np.ndarray) -> None:
+        """Scores ``[C, h, w]`` -> class indices in ``out`` ``[h, w]`` (uint8, may be a view)."""
+        h, w = out.shape
+        better = self.better[: h * w].reshape(h, w)
+        if scores.shape[0] == 1:
+            np.greater(scores[0], self.threshold, out=better)
+            np.copyto(out, better, casting="unsafe")
+            return
+        best = self.best[: h * w].reshape(h, w)
+        np.copyto(best, scores[0])
+        out.fill(0)
+        for c in range(1, scores.shape[0]):
+            np.greater(scores[c], best, out=better)
+            np.copyto(out, np.uint8(c), where=better)
+            np.maximum(best, scores[c], out=best)
+
+
 class RowStrip:
     """Class indices of one row of tiles over the region's columns, ``[heads, h, w]``."""
 
@@ -63,11 +93,15 @@ class RowStrip:
 
     def place(self, tile: Tile, head: int, labels: np.ndarray) -> None:
         """``labels`` is the tile's owned crop, ``[y.stop - y.start, x.stop - x.start]``."""
-        self.labels[
+        self.view(tile, head)[:] = labels
+
+    def view(self, tile: Tile, head: int) -> np.ndarray:
+        """The strip's pixels owned by ``tile``, to be written in place."""
+        return self.labels[
             head,
             tile.y.start - self.y0 : tile.y.stop - self.y0,
             tile.x.start - self.x0 : tile.x.stop - self.x0,
-        ] = labels
+        ]
 
 
 def owned_crop(tile: Tile, margin: int) -> tuple[slice, slice]:

@@ -72,3 +72,17 @@ def test_labels_from_scores_argmax_and_sigmoid_threshold():
     assert labels_from_scores(sig, "sigmoid", 0.8).tolist() == [[[0, 0]]]
     logits = np.array([[[[-0.1, 0.1]]]], dtype=np.float32)
     assert labels_from_scores(logits, "logits", 0.5).tolist() == [[[0, 1]]]
+
+
+@pytest.mark.parametrize(("channels", "kind"), [(6, "logits"), (1, "sigmoid"), (1, "logits")])
+def test_class_decider_writes_the_same_classes_in_place(channels, kind):
+    from engine.stitching import ClassDecider
+
+    scores = np.random.default_rng(channels).normal(size=(1, channels, 30, 40)).astype(np.float32)
+    if kind == "sigmoid":
+        scores = 1 / (1 + np.exp(-scores))
+    strip = np.full((50, 60), 255, np.uint8)
+    decider = ClassDecider(kind, 0.6, 50 * 60)
+    decider.decide(scores[0], strip[5:35, 10:50])
+    np.testing.assert_array_equal(strip[5:35, 10:50], labels_from_scores(scores, kind, 0.6)[0])
+    assert (strip[:5] == 255).all() and (strip[:, :10] == 255).all()
