@@ -19,6 +19,10 @@ class InputError(EngineError):
     """The raster, bands, extent or options given cannot be processed."""
 
 
+class OutputError(EngineError):
+    """The output could not be written (full disk, no permission, vanished folder)."""
+
+
 class Cancelled(EngineError):  # noqa: N818 - the name the API promises
     """The run was cancelled; no output was left behind."""
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, osr
 
-from .errors import InputError
+from .errors import InputError, OutputError
 from .stitching import NODATA
 
 gdal.UseExceptions()
@@ -179,9 +179,15 @@ class RasterSource:
     ) -> None:
         """Fill ``data`` ``[bands, h, w]`` and ``valid`` ``[h, w]`` (views welcome) in place."""
         h, w = data.shape[1:]
-        self.dataset.ReadAsArray(x0, y0, w, h, band_list=list(bands), buf_obj=data)
-        if valid is not None:
-            self.read_valid(x0, y0, w, h, bands, out=valid)
+        try:
+            self.dataset.ReadAsArray(x0, y0, w, h, band_list=list(bands), buf_obj=data)
+            if valid is not None:
+                self.read_valid(x0, y0, w, h, bands, out=valid)
+        except RuntimeError as error:  # a damaged or truncated file
+            raise InputError(
+                f"GDAL cannot read {Path(self.path).name} (rows {y0}-{y0 + h}): "
+                f"{str(error).strip()}"
+            ) from None
 
     def read_valid(
         self,
@@ -322,7 +328,7 @@ class ClassMapWriter:
                 str(self.temp), width, height, self.heads, gdal.GDT_Byte, options
             )
         except RuntimeError as error:
-            raise InputError(f"cannot create the output {self.final}: {error}") from None
+            raise OutputError(f"cannot create the output {self.final}: {error}") from None
         if geotransform:
             self.dataset.SetGeoTransform(list(geotransform))
         if projection:
@@ -364,12 +370,17 @@ class ClassMapWriter:
             self._filled = count - i
 
     def _write_rows(self, rows: np.ndarray) -> None:
-        for c0 in range(0, self.width, CHUNK_COLUMNS):
-            c1 = min(self.width, c0 + CHUNK_COLUMNS)
-            for b in range(self.heads):
-                band = self.dataset.GetRasterBand(b + 1)
-                band.WriteArray(rows[b, :, c0:c1], c0, self._next_row)
-            self.dataset.FlushCache()  # compress and drop these blocks now
+        try:
+            for c0 in range(0, self.width, CHUNK_COLUMNS):
+                c1 = min(self.width, c0 + CHUNK_COLUMNS)
+                for b in range(self.heads):
+                    band = self.dataset.GetRasterBand(b + 1)
+                    band.WriteArray(rows[b, :, c0:c1], c0, self._next_row)
+                self.dataset.FlushCache()  # compress and drop these blocks now
+        except RuntimeError as error:  # a full disk, a vanished folder
+            raise OutputError(
+                f"cannot write {self.final.name} (is the disk full?): {str(error).strip()}"
+            ) from None
         self._next_row += rows.shape[1]
 
     def finish(self) -> Path:

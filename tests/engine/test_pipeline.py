@@ -368,3 +368,19 @@ def test_onnx_path_and_device_detection_never_import_torch(tmp_path, convnet, ki
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_damaged_raster_gives_an_input_error_and_no_file(tmp_path, kit, convnet):
+    import os
+
+    mem = gdal.GetDriverByName("MEM").Create("", 256, 256, 3, gdal.GDT_Byte)
+    mem.WriteRaster(0, 0, 256, 256, kit.random_image(256, 256).tobytes())
+    damaged = tmp_path / "damaged.tif"
+    options = ["TILED=YES", "BLOCKXSIZE=64", "BLOCKYSIZE=64", "COMPRESS=DEFLATE"]
+    gdal.GetDriverByName("GTiff").CreateCopy(str(damaged), mem, options=options)
+    os.truncate(damaged, damaged.stat().st_size // 2)  # the header survives, blocks do not
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(InputError, match=r"cannot read damaged\.tif"):
+        segment(damaged, convnet, out_dir / "o.tif")
+    assert list(out_dir.iterdir()) == []
