@@ -280,10 +280,12 @@ class RowReader:
         return self.data[:, a:b], (self.valid[a:b] if self.valid is not None else None)
 
     def _shift(self, by: int, keep: int) -> None:
-        # Chunks no taller than the shift never overlap their destination.
+        # Chunks no taller than the shift never overlap their destination; band by band, so
+        # numpy sees disjoint memory ranges and copies without a temporary.
         for i in range(0, keep, by):
             n = min(by, keep - i)
-            self.data[:, i : i + n] = self.data[:, by + i : by + i + n]
+            for band in self.data:
+                band[i : i + n] = band[by + i : by + i + n]
             if self.valid is not None:
                 self.valid[i : i + n] = self.valid[by + i : by + i + n]
 
