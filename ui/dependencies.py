@@ -232,7 +232,7 @@ def diagnostics_text(report: DependencyReport | None = None, devices: dict | Non
         if version:
             lines.append(f"{dist} (installed package): {version}")
     if devices is None:
-        devices = detect_devices()
+        devices = detect_devices(probe_torch=True)  # a bug report is worth the seconds
     for key, value in devices.items():
         lines.append(f"devices.{key}: {value}")
     if report.problems:
@@ -245,12 +245,12 @@ def diagnostics_text(report: DependencyReport | None = None, devices: dict | Non
     return "\n".join(lines)
 
 
-def detect_devices() -> dict:
+def detect_devices(probe_torch: bool = False) -> dict:
     """What the engine detects (execution providers, CUDA); an error dict if it cannot."""
     try:
         from ..engine.backends import available_devices
 
-        return dict(available_devices())
+        return dict(available_devices(probe_torch=probe_torch))
     except Exception as error:
         return {"error": _short(error)}
 

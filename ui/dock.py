@@ -352,7 +352,7 @@ class SegmentationDock(QgsDockWidget):
         QGuiApplication.clipboard().setText(self.dependencies.install_command)
 
     def copy_diagnostics(self) -> str:
-        text = diagnostics_text(self.dependencies, self.detect_devices() or None)
+        text = diagnostics_text(self.dependencies)
         QGuiApplication.clipboard().setText(text)
         self._message("Diagnostics copied to the clipboard.", Qgis.Info, duration=3)
         return text
