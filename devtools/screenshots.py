@@ -247,7 +247,12 @@ def render_result(source, result, metadata, path: Path, side: int = 480) -> None
 
 
 def first_file(folder: Path, suffixes) -> Path | None:
-    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in suffixes)
+    """The first matching file, skipping label rasters that sit next to sample scenes."""
+    files = sorted(
+        p
+        for p in folder.glob("*")
+        if p.suffix.lower() in suffixes and "label" not in p.stem.lower()
+    )
     return files[0] if files else None
 
 

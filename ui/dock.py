@@ -319,6 +319,7 @@ class SegmentationDock(QgsDockWidget):
             self.model_card.setText(f"<b>Cannot read this model:</b> {html.escape(str(error))}")
             return
         self.model_card.setText(model_card_html(metadata, path))
+        self.model_card.setToolTip(str(getattr(metadata, "training_data", "") or ""))
         default = metadata.tile_overlap_pct
         self.overlap_spin.setSpecialValueText(f"Model default ({default:g} %)")
 
@@ -630,11 +631,14 @@ def model_card_html(metadata, path: Path) -> str:
     if getattr(metadata, "architecture", None):
         facts.append(html.escape(str(metadata.architecture)))
     text = f"<b>{html.escape(path.stem)}</b>"
-    if getattr(metadata, "version", ""):
-        text += f" v{html.escape(str(metadata.version))}"
+    version = str(getattr(metadata, "version", "") or "")
+    if version:
+        text += f" {'v' if version[:1].isdigit() else ''}{html.escape(version)}"
     text += f"<br>{' · '.join(facts)}"
-    if getattr(metadata, "training_data", ""):
-        text += f"<br>Trained on: {html.escape(str(metadata.training_data))}"
+    training = str(getattr(metadata, "training_data", "") or "")
+    if training:
+        short = training if len(training) <= 160 else training[:157].rstrip() + "…"
+        text += f"<br>Trained on: {html.escape(short)}"
     if getattr(metadata, "description", ""):
         text += f"<br><i>{html.escape(str(metadata.description))}</i>"
     if rows:
