@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test lint pytest demo package bench clean
+.PHONY: setup test lint pytest demo package bench screenshots clean
 
 setup:
 	@bash devtools/setup.sh
@@ -22,6 +22,9 @@ test: setup lint pytest
 
 demo: setup
 	$(PY) -m devtools.demo
+
+screenshots: setup
+	$(PY) -m devtools.screenshots
 
 package: setup
 	$(PY) -m devtools.package --out dist
