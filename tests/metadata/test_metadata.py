@@ -25,7 +25,6 @@ from engine.metadata import (
 )
 
 DEEPNESS = Path(__file__).resolve().parents[1] / "data" / "deepness"
-SHARED_DEEPNESS = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "deepness"
 
 
 def _potsdam_metadata():
@@ -125,8 +124,7 @@ def test_not_an_onnx_file_is_a_clear_error(tmp_path):
 
 
 def _deepness_files():
-    folder = DEEPNESS if DEEPNESS.is_dir() else SHARED_DEEPNESS
-    return sorted(folder.glob("*.onnx"))
+    return sorted(DEEPNESS.glob("*.onnx"))
 
 
 def test_deepness_models_read_like_onnx_reads_them(tmp_path):
