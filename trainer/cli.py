@@ -12,6 +12,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("trainer.commands.train", "train one phase from a TOML config (torchrun-ready)"),
     "evaluate": ("trainer.commands.evaluate", "score a model on whole held-out images"),
     "models": ("trainer.commands.models", "parameters and GFLOPs per tile of each architecture"),
+    "finetune": (
+        "trainer.commands.finetune",
+        "teach a model your imagery from a few labelled polygons (minutes on a CPU)",
+    ),
     "export": ("trainer.commands.export", "export a training checkpoint to ONNX with its metadata"),
     "synth": ("trainer.commands.synth", "write synthetic scenes in the ISPRS Potsdam file format"),
     "colour-baseline": (

@@ -1,7 +1,13 @@
-"""Datasets: ISPRS Potsdam and Vaihingen, users' folders, all prepared into the same tiles."""
+"""Datasets: ISPRS Potsdam and Vaihingen, users' folders, all prepared into the same tiles.
+
+The tile dataset (torch, tqdm) loads on first use, so label helpers import light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from .labels import IGNORE_INDEX, ColourMap, IndexMap, UnknownValues
-from .tiles import TileDataset, read_manifest
 
 __all__ = [
     "IGNORE_INDEX",
@@ -11,3 +17,11 @@ __all__ = [
     "UnknownValues",
     "read_manifest",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("TileDataset", "read_manifest"):
+        from . import tiles
+
+        return getattr(tiles, name)
+    raise AttributeError(name)

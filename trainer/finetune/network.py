@@ -1,0 +1,75 @@
+"""The network being fine-tuned: its head fitted to the new classes, BatchNorms frozen, and
+tiled prediction of a window for the held-out score."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.tiling import make_grid
+
+from .classes import ClassScheme
+from .errors import FinetuneError
+
+EVAL_OVERLAP = 0.15
+
+
+def fit_head(module: nn.Module, scheme: ClassScheme) -> nn.Module:
+    """Replace the 1×1 head by one with the scheme's classes; rows of classes the base model
+    knows are copied (the head is all the model must relearn for them: nothing)."""
+    head = getattr(module, "head", None)
+    if not isinstance(head, nn.Conv2d) or head.kernel_size != (1, 1):
+        raise FinetuneError("the base model has no 1×1 classifier head to adapt")
+    new = nn.Conv2d(head.in_channels, len(scheme), kernel_size=1, bias=True)
+    with torch.no_grad():
+        for row, base_row in enumerate(scheme.base_rows):
+            if base_row is not None:
+                new.weight[row] = head.weight[base_row]
+                new.bias[row] = head.bias[base_row]
+    module.head = new
+    return module
+
+
+def freeze_batchnorm(module: nn.Module) -> None:
+    """Keep BatchNorm statistics as they are (eval mode), whatever mode the rest is in:
+    batches of a few crops from one image would give poor statistics."""
+    for child in module.modules():
+        if isinstance(child, nn.modules.batchnorm._BatchNorm):
+            child.eval()
+
+
+@torch.no_grad()
+def predict_window(
+    module: nn.Module, image: np.ndarray, tile: int, device: torch.device, batch_size: int = 4
+) -> np.ndarray:
+    """Class index per pixel of a normalised (C, H, W) window, tiled with centre ownership."""
+    divisor = int(getattr(module, "size_divisor", 32))
+    _, h, w = image.shape
+    size = min(tile, _round_up(max(h, w), divisor))
+    ph, pw = max(h, size), max(w, size)
+    padded = np.zeros((image.shape[0], ph, pw), dtype=np.float32)
+    padded[:, :h, :w] = image
+    grid = make_grid((0, 0, w, h), (pw, ph), size, size, round(size * EVAL_OVERLAP))
+    result = np.zeros((h, w), dtype=np.uint8)
+    tiles = [t for r in range(len(grid.rows)) for t in grid.row_tiles(r)]
+    module.eval()
+    for start in range(0, len(tiles), batch_size):
+        chunk = tiles[start : start + batch_size]
+        batch = np.stack(
+            [
+                padded[:, t.y.origin : t.y.origin + size, t.x.origin : t.x.origin + size]
+                for t in chunk
+            ]
+        )
+        classes = module(torch.from_numpy(batch).to(device)).argmax(1).cpu().numpy()
+        for t, prediction in zip(chunk, classes):
+            result[t.y.start : t.y.stop, t.x.start : t.x.stop] = prediction[
+                t.y.start - t.y.origin : t.y.stop - t.y.origin,
+                t.x.start - t.x.origin : t.x.stop - t.x.origin,
+            ]
+    return result
+
+
+def _round_up(value: int, divisor: int) -> int:
+    return -(-value // divisor) * divisor
