@@ -183,8 +183,8 @@ def _test_section(evaluation: dict | None, file_name: str) -> list[str]:
     ]
     if baseline:
         lines.append(
-            f"Beside it, the colour baseline ({baseline['method']}), fitted on training pixels "
-            "and scored on the same test pixels."
+            f"Beside it, the colour baseline (`python -m trainer colour-baseline`: "
+            f"{baseline['method']}), fitted on training pixels and scored on the same pixels."
         )
     lines += ["", *_score_rows(evaluation["scores"], baseline), ""]
     lines += [
@@ -221,8 +221,8 @@ def render_card(path: str | os.PathLike) -> str:
     if meta.description:
         lines += [f"> {meta.description}", ""]
     lines += [*_model_section(path, meta), ""]
-    lines += ["## Training data", f"- {meta.training_data}", ""]
     if training:
+        lines += ["## Training data", f"- {meta.training_data}", ""]
         datasets: dict[str, tuple[dict, list[str]]] = {}
         for phase in training["phases"]:
             key = phase["data"].get("dir") or phase["data"]["dataset"]
@@ -238,7 +238,8 @@ def render_card(path: str | os.PathLike) -> str:
         lines += [
             "## Training",
             "- This file carries no training record (it was exported before records were "
-            "kept): its data, phases and timings are not known from it.",
+            "kept): its data, phases and timings are not known from it. What its metadata "
+            f"says, unchecked: {meta.training_data}",
         ]
     validation = {k: v for k, v in meta.metrics.items() if k.startswith("validation_")}
     if validation:

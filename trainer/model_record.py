@@ -20,6 +20,9 @@ KEY_TRAINING_RUN = OUR_PREFIX + "training_run"
 KEY_EXPORT = OUR_PREFIX + "export"
 KEY_EVALUATION = OUR_PREFIX + "evaluation"
 RECORD_KEYS = (KEY_TRAINING_RUN, KEY_EXPORT, KEY_EVALUATION)
+# Metrics an evaluation replaces: its own, and the names files exported before the splits
+# were separated used ("val_" could be the test split there, "held_out_" either split).
+REPLACED_METRICS = ("test_", "colour_baseline_", "val_", "held_out_")
 
 
 def dump(value: Any) -> str:
@@ -61,7 +64,7 @@ def stamp_evaluation(path: Path, evaluation: dict) -> ModelMetadata:
     from .export import write_extra_props
 
     meta, _ = read_records(path)
-    kept = {k: v for k, v in meta.metrics.items() if not k.startswith(("test_", "colour_"))}
+    kept = {k: v for k, v in meta.metrics.items() if not k.startswith(REPLACED_METRICS)}
     meta = meta.with_changes(metrics=kept | evaluation_metrics(evaluation, len(meta.classes)))
     write_extra_props(path, {**to_onnx_props(meta), KEY_EVALUATION: dump(evaluation)})
     return meta
