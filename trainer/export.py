@@ -153,9 +153,7 @@ def export_onnx(
             _export_dynamo(wrapped, trace_input, partial, opset, divisor, dynamic_size)
         else:
             _export_torchscript(wrapped, trace_input, partial, opset, dynamic_size)
-        write_onnx_metadata(partial, meta)
-        if extra_props:
-            write_extra_props(partial, extra_props)
+        write_onnx_metadata(partial, meta, extra_props)
         _check_metadata(partial, meta)
         diff = _check_outputs(partial, check_input.cpu().numpy(), expected) if verify else 0.0
         partial.replace(out_path)
@@ -165,22 +163,6 @@ def export_onnx(
     finally:
         model.train(was_training)
     return ExportResult(out_path, opset, tile, dynamic_size, diff, out_path.stat().st_size)
-
-
-def write_extra_props(path: Path, props: Mapping[str, str]) -> None:
-    """Add or replace metadata props (ours beyond ``ModelMetadata``), written in place via
-    a temporary file."""
-    import onnx
-
-    model = onnx.load(str(path))
-    kept = [p for p in model.metadata_props if p.key not in props]
-    del model.metadata_props[:]
-    model.metadata_props.extend(kept)
-    for key, value in props.items():
-        model.metadata_props.add(key=key, value=value)
-    partial = path.with_name(path.name + ".props.part")
-    onnx.save(model, str(partial))
-    partial.replace(path)
 
 
 def _export_torchscript(

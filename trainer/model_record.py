@@ -14,7 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from engine.metadata import OUR_PREFIX, ModelMetadata, from_onnx_props, read_onnx_props
+from engine.metadata import (
+    OUR_PREFIX,
+    ModelMetadata,
+    from_onnx_props,
+    read_onnx_props,
+    write_onnx_metadata,
+)
 
 KEY_TRAINING_RUN = OUR_PREFIX + "training_run"
 KEY_EXPORT = OUR_PREFIX + "export"
@@ -59,12 +65,8 @@ def evaluation_metrics(evaluation: dict, classes: int) -> dict[str, float]:
 def stamp_evaluation(path: Path, evaluation: dict) -> ModelMetadata:
     """Write the evaluation record and its flat test scores into the model file (in place,
     through a temporary file); earlier test scores are replaced, validation ones kept."""
-    from engine.metadata import to_onnx_props
-
-    from .export import write_extra_props
-
     meta, _ = read_records(path)
     kept = {k: v for k, v in meta.metrics.items() if not k.startswith(REPLACED_METRICS)}
     meta = meta.with_changes(metrics=kept | evaluation_metrics(evaluation, len(meta.classes)))
-    write_extra_props(path, {**to_onnx_props(meta), KEY_EVALUATION: dump(evaluation)})
+    write_onnx_metadata(path, meta, {KEY_EVALUATION: dump(evaluation)})
     return meta
