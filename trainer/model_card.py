@@ -66,10 +66,10 @@ def _model_section(path: Path, meta: ModelMetadata) -> list[str]:
             )
         except (ImportError, ValueError, TypeError):
             pass
-    size = "fixed" if static else "dynamic (this file is for the engine, not for Deepness)"
+    size = "fixed tile size" if static else "dynamic height and width: not for Deepness"
     lines += [
         f"- File: `{path.name}`, {path.stat().st_size / 1e6:.1f} MB, ONNX; input {inputs} "
-        f"(tile size {size}), output {outputs} as `{meta.output_kind}`",
+        f"({size}), output {outputs} as `{meta.output_kind}`",
         f"- Input: bands {list(meta.input_bands)}, divided by {meta.pixel_scale:g}, "
         f"standardised with mean {[round(v, 4) for v in meta.mean]} and std "
         f"{[round(v, 4) for v in meta.std]}",
@@ -177,7 +177,7 @@ def _test_section(evaluation: dict | None, file_name: str) -> list[str]:
     lines += [
         f"`python -m trainer evaluate` on the {evaluation['split']} split of `{data['dataset']}` "
         f"({_count(len(evaluation['scenes']), 'scene')}: {', '.join(evaluation['scenes'])}) at "
-        f"{data.get('resolution_cm') or '?'} cm, whole images "
+        f"{data.get('resolution_cm') or 0:g} cm, whole images "
         f"through the engine{tta}, labels {data.get('labels', {}).get(evaluation['split'], '')}"
         f"; {evaluation['scores']['pixels']:,} pixels scored.",
     ]

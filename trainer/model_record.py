@@ -26,9 +26,10 @@ KEY_TRAINING_RUN = OUR_PREFIX + "training_run"
 KEY_EXPORT = OUR_PREFIX + "export"
 KEY_EVALUATION = OUR_PREFIX + "evaluation"
 RECORD_KEYS = (KEY_TRAINING_RUN, KEY_EXPORT, KEY_EVALUATION)
-# Metrics an evaluation replaces: its own, and the names files exported before the splits
-# were separated used ("val_" could be the test split there, "held_out_" either split).
-REPLACED_METRICS = ("test_", "colour_baseline_", "val_", "held_out_")
+# Metrics an evaluation replaces: its own, and what files exported before the splits were
+# separated carry ("val_" could be the test split there, "held_out_" either split, and a
+# hand-written "protocol").
+REPLACED_METRICS = ("test_", "colour_baseline_", "val_", "held_out_", "protocol")
 
 
 def dump(value: Any) -> str:
