@@ -73,6 +73,22 @@ def _read_band(path: Path) -> np.ndarray:
     return ds.GetRasterBand(1).ReadAsArray()
 
 
+def _compared(prediction: Path, label: Path, scene: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prediction and label as class tensors; pixels the engine left as nodata have no
+    prediction, so they leave the count."""
+    predicted, target = _read_band(prediction), _read_band(label)
+    if predicted.shape != target.shape:
+        raise ValueError(
+            f"{scene['name']}: prediction {predicted.shape} and label {target.shape} differ"
+        )
+    target = np.where(predicted == IGNORE_INDEX, IGNORE_INDEX, target)
+    predicted = np.where(predicted == IGNORE_INDEX, 0, predicted)
+    return (
+        torch.from_numpy(predicted.astype(np.int64)),
+        torch.from_numpy(target.astype(np.int64)),
+    )
+
+
 def label_rasters(manifest: dict, split: str, data_dir: Path) -> list[dict]:
     """The split's label rasters with their image windows, or a message naming the splits."""
     entry = manifest["splits"].get(split, {})
@@ -141,22 +157,10 @@ def evaluate(
 
             image = image_window(scene, Path(tmp))
             result = segment(image, model, prediction_path, options, progress=scene_progress)
-            predicted = _read_band(prediction_path)
-            target = _read_band(data_dir / scene["label"])
-            if predicted.shape != target.shape:
-                raise ValueError(
-                    f"{scene['name']}: prediction {predicted.shape} and label {target.shape} differ"
-                )
-            # Pixels the engine left as nodata have no prediction: they leave the count.
-            target = np.where(predicted == IGNORE_INDEX, IGNORE_INDEX, target)
-            predicted = np.where(predicted == IGNORE_INDEX, 0, predicted)
+            predicted, target = _compared(prediction_path, data_dir / scene["label"], scene)
             scene_metric = confusion_metric(len(class_names))
-            p, t = (
-                torch.from_numpy(predicted.astype(np.int64)),
-                torch.from_numpy(target.astype(np.int64)),
-            )
-            scene_metric.update(p, t)
-            metric.update(p, t)
+            scene_metric.update(predicted, target)
+            metric.update(predicted, target)
             scene_scores = protocol_scores(scene_metric.compute(), class_names)
             per_scene[scene["name"]] = {k: v for k, v in scene_scores.items() if k != "classes"} | {
                 "seconds": round(result.seconds, 3),

@@ -118,7 +118,7 @@ def tiny_config(data_dir: Path, out_dir: Path, **sections) -> dict:
             "batch_size": 4,
             "validation_batch_size": 8,
             "num_workers": 0,
-        },  # fmt: skip
+        },
         "model": {"architecture": "cse_unet_study", "base_width": 4},
         "loss": {"name": "ce"},
         "optim": {"name": "adamw", "lr": [1e-3, 1e-2], "accumulate": 2, "schedule": "one_cycle"},

@@ -303,5 +303,5 @@ def test_folder_splits_from_sub_folders_and_no_ambiguous_val(tmp_path, kit):
         "train": ["train0", "train1"], "validation": ["validation0"], "test": ["test0"],
     }  # fmt: skip
     (src / "images" / "validation").rename(src / "images" / "val")
-    with pytest.raises(ValueError, match="rename it to 'validation'.*or 'test'"):
+    with pytest.raises(ValueError, match=r"rename it to 'validation'.*or 'test'"):
         prepare_folder(src, tmp_path / "out2", tile=32)

@@ -236,6 +236,65 @@ def _label_raster_name(region: Region, size: tuple[int, int]) -> str:
     return f"{region.scene}_x{region.x}_y{region.y}"
 
 
+@dataclass
+class _Cutter:
+    """What cutting one split's regions needs, and what it gathers across splits."""
+
+    out: Path
+    encoder: LabelEncoder
+    tile: int
+    stride: int
+    channels: int
+    opened: dict[str, _Opened]
+    statistics: _Statistics
+    unknown: dict[str, UnknownValues] = field(default_factory=dict)
+
+    def write_split(self, split: str, members: list[Region]) -> dict[str, Any]:
+        """The split's tile arrays (and, but for train, label rasters); its manifest entry."""
+        windows = [(r, w) for r in members for w in _windows(r, self.tile, self.stride)]
+        shape = (len(windows), self.tile, self.tile)
+        images = np.lib.format.open_memmap(
+            self.out / f"{split}_images.npy", "w+", np.uint8, (shape[0], self.channels, *shape[1:])
+        )
+        labels = np.lib.format.open_memmap(self.out / f"{split}_labels.npy", "w+", np.uint8, shape)
+        index = 0
+        for region in tqdm(members, desc=f"prepare {split}", unit="region", leave=False):
+            opened = self.opened[region.scene]
+            found = self.unknown.setdefault(region.scene, UnknownValues())
+            index = _cut_region(
+                opened, region, self.encoder, self.tile, self.stride, images, labels, index, found
+            )
+            if split == TRAIN:
+                self.statistics.add_region(opened, region)
+        images.flush()
+        labels.flush()
+        del images, labels
+        entry: dict[str, Any] = {
+            "images": f"{split}_images.npy",
+            "labels": f"{split}_labels.npy",
+            "count": len(windows),
+            "scenes": sorted({r.scene for r in members}),
+            "regions": [r.as_list() for r in members],
+            "tiles": [[r.scene, *w] for r, w in windows],
+        }
+        if split != TRAIN:
+            entry["label_rasters"] = [self._label_raster(region) for region in members]
+        return entry
+
+    def _label_raster(self, region: Region) -> dict[str, Any]:
+        opened = self.opened[region.scene]
+        name = _label_raster_name(region, opened.size)
+        target = Path("labels") / f"{name}_classes.tif"
+        write_label_raster(opened.label, self.encoder, self.out / target, region)
+        return {
+            "name": name,
+            "scene": region.scene,
+            "image": str(opened.scene.image.resolve()),
+            "label": str(target),
+            "window": [region.x, region.y, region.width, region.height],
+        }
+
+
 def prepare_tiles(
     scenes: list[Scene],
     out: Path,
@@ -258,61 +317,19 @@ def prepare_tiles(
     opened, channels = _open_scenes(scenes, bands)
     sizes = {name: o.size for name, o in opened.items()}
     regions, carve_summary = carve_validation({s.name: s.split for s in scenes}, sizes, tile, carve)
-
-    manifest_splits: dict[str, Any] = {}
-    unknown_by_scene: dict[str, UnknownValues] = {}
-    statistics = _Statistics(channels)
+    cutter = _Cutter(out, encoder, tile, stride, channels, opened, _Statistics(channels))
+    manifest_splits = {}
     for split in SPLITS:
         members = [r for r in regions if r.split == split]
-        if not members:
-            continue
-        windows = [(r, w) for r in members for w in _windows(r, tile, stride)]
-        images = np.lib.format.open_memmap(
-            out / f"{split}_images.npy", "w+", np.uint8, (len(windows), channels, tile, tile)
-        )
-        labels = np.lib.format.open_memmap(
-            out / f"{split}_labels.npy", "w+", np.uint8, (len(windows), tile, tile)
-        )
-        index = 0
-        for region in tqdm(members, desc=f"prepare {split}", unit="region", leave=False):
-            found = unknown_by_scene.setdefault(region.scene, UnknownValues())
-            index = _cut_region(
-                opened[region.scene], region, encoder, tile, stride, images, labels, index, found
-            )
-            if split == TRAIN:
-                statistics.add_region(opened[region.scene], region)
-        images.flush()
-        labels.flush()
-        del images, labels
-        entry: dict[str, Any] = {
-            "images": f"{split}_images.npy",
-            "labels": f"{split}_labels.npy",
-            "count": len(windows),
-            "scenes": sorted({r.scene for r in members}),
-            "regions": [r.as_list() for r in members],
-            "tiles": [[r.scene, *w] for r, w in windows],
-        }
-        if split != TRAIN:
-            entry["label_rasters"] = []
-            for region in members:
-                name = _label_raster_name(region, sizes[region.scene])
-                target = Path("labels") / f"{name}_classes.tif"
-                write_label_raster(opened[region.scene].label, encoder, out / target, region)
-                entry["label_rasters"].append({
-                    "name": name,
-                    "scene": region.scene,
-                    "image": str(opened[region.scene].scene.image.resolve()),
-                    "label": str(target),
-                    "window": [region.x, region.y, region.width, region.height],
-                })  # fmt: skip
-        manifest_splits[split] = entry
+        if members:
+            manifest_splits[split] = cutter.write_split(split, members)
 
     total_unknown = UnknownValues()
-    for name, found in unknown_by_scene.items():
+    for name, found in cutter.unknown.items():
         if found.total:
             total_unknown.merge(found)
             log.warning("%s: %d label pixels of unknown colour", name, found.total)
-    mean, std = statistics.mean_std()
+    mean, std = cutter.statistics.mean_std()
     manifest = {
         "format": FORMAT,
         "dataset": info.dataset,
@@ -344,7 +361,7 @@ def prepare_tiles(
         },
         "unknown_label_values": {
             "total": total_unknown.total,
-            "by_scene": {n: f.to_json() for n, f in unknown_by_scene.items() if f.total},
+            "by_scene": {n: f.to_json() for n, f in cutter.unknown.items() if f.total},
         },
         "command": command,
         **info.extra,
