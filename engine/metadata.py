@@ -175,13 +175,16 @@ def to_onnx_props(meta: ModelMetadata) -> dict[str, str]:
     return {key: _dump(value) for key, value in props.items()}
 
 
-def write_onnx_metadata(onnx_path: str | os.PathLike, meta: ModelMetadata) -> None:
-    """Embed ``meta`` in an ONNX file (export time only: needs the ``onnx`` package)."""
+def write_onnx_metadata(
+    onnx_path: str | os.PathLike, meta: ModelMetadata, extra: Mapping[str, str] | None = None
+) -> None:
+    """Embed ``meta`` in an ONNX file (export time only: needs the ``onnx`` package), with
+    ``extra`` props beside it (the trainer's records); other props already there are kept."""
     import onnx
 
     path = Path(onnx_path)
     model = onnx.load(str(path))
-    props = to_onnx_props(meta)
+    props = {**to_onnx_props(meta), **(extra or {})}
     kept = [p for p in model.metadata_props if p.key not in props]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)
@@ -226,7 +229,9 @@ class _Props:
             number = kind(value)
         except (TypeError, ValueError):
             raise MetadataError(f"model metadata key '{key}' is not a number: {value!r}") from None
-        if number <= 0 and key != KEY_TILE_OVERLAP:
+        # A threshold of 0 is none (Deepness' reading; ours for softmax outputs).
+        zero_allowed = key == KEY_SEG_THRESH and number == 0
+        if number <= 0 and key != KEY_TILE_OVERLAP and not zero_allowed:
             raise MetadataError(f"model metadata key '{key}' must be positive, got {value!r}")
         return number
 
