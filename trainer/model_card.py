@@ -15,7 +15,13 @@ from pathlib import Path
 from engine.metadata import ModelMetadata
 
 from .machine import machine_line
-from .model_record import KEY_EVALUATION, KEY_EXPORT, KEY_TRAINING_RUN, read_records
+from .model_record import (
+    KEY_EVALUATION,
+    KEY_EXPORT,
+    KEY_FINETUNE,
+    KEY_TRAINING_RUN,
+    read_records,
+)
 from .run_record import best_row
 
 MISSING = "–"
@@ -194,7 +200,68 @@ def _test_section(evaluation: dict | None, file_name: str) -> list[str]:
     return lines
 
 
-def _commands(training: dict | None, export: dict | None, evaluation: dict | None) -> list[str]:
+def _finetune_section(record: dict, meta: ModelMetadata) -> list[str]:
+    """How the model was taught the analyst's imagery, and what it gained on held-out polygons."""
+    base, history = record["base_model"], record["history"]
+    first = history[0]
+    best = next(r for r in history if r["epoch"] == record["best_epoch"])
+    polygons, grid, plan = record["polygons"], record["grid"], record["plan"]
+    new = record["classes"]["new"]
+    kept = record["classes"]["from_base"]
+    resolution = (
+        f"{grid['resolution_cm']:g} cm" if grid.get("resolution_cm") else "the image's pixel size"
+    )
+    resampling = (
+        f" (the image's {grid['raster_resolution_cm']:.3g} cm resampled to it)"
+        if grid.get("resampled")
+        else ""
+    )
+    lines = [
+        "## Fine-tuning",
+        f"- From `{base['name']}` ({base.get('architecture')}; {base.get('training_data')})",
+        f"- Image `{record['image']}`; labels: {record['labels']}; "
+        f"{polygons['train']} polygons trained, {polygons['holdout']} held out (whole "
+        f"polygons, from one side of the labelled area)",
+        f"- Classes kept from the base model: {', '.join(kept) or 'none'}; new: "
+        f"{', '.join(new) or 'none'}",
+        f"- Trained at {resolution}{resampling}, {plan['crop']} px crops drawn class-evenly "
+        f"around labelled pixels, batch {plan['batch_size']}, AdamW lr {plan['learning_rate']:g} "
+        f"(warm-up, cosine), BatchNorm statistics frozen",
+        f"- {history[-1]['epoch']} epochs of {plan['steps_per_epoch']} steps in "
+        f"{_duration(record['seconds'])} on {record['device']}, stopped by the "
+        f"{record['stopped_by']} budget; kept epoch {record['best_epoch']}, the best on the "
+        "held-out polygons",
+        f"- Machine: {machine_line(record['machine'])}",
+    ]
+    if polygons.get("classes_without_holdout"):
+        lines.append(
+            "- Not scored (a single polygon, which trained): "
+            + ", ".join(polygons["classes_without_holdout"])
+        )
+    if first.get("holdout_miou") is None:
+        return [*lines, "- No held-out score: no class had two or more polygons.", ""]
+    lines += [
+        "",
+        "| class | held-out IoU before | after |",
+        "|---|---|---|",
+        *[
+            f"| {c.name} | {_pct(first['holdout_iou'].get(c.name))} | "
+            f"{_pct(best['holdout_iou'].get(c.name))} |"
+            for c in meta.classes
+        ],
+        f"| **mIoU** | **{_pct(first['holdout_miou'])}** | **{_pct(best['holdout_miou'])}** |",
+        "",
+        "Before: the base model with its head fitted to these classes (epoch 0). "
+        "Held-out mIoU per epoch (%): "
+        + ", ".join(f"{r['epoch']}: {_pct(r['holdout_miou'])}" for r in history),
+        "",
+    ]
+    return lines
+
+
+def _commands(
+    training: dict | None, export: dict | None, evaluation: dict | None, finetune: dict | None
+) -> list[str]:
     commands = []
     for phase in (training or {}).get("phases", []):
         prepare = phase["data"].get("prepare_command")
@@ -202,7 +269,7 @@ def _commands(training: dict | None, export: dict | None, evaluation: dict | Non
             commands.append(prepare)
         if phase.get("command"):
             commands.append(phase["command"])
-    for record in (export, evaluation):
+    for record in (finetune, export, evaluation):
         if record and record.get("command"):
             commands.append(record["command"])
     if not commands:
@@ -217,6 +284,7 @@ def render_card(path: str | os.PathLike) -> str:
     training = records[KEY_TRAINING_RUN]
     export = records[KEY_EXPORT]
     evaluation = records[KEY_EVALUATION]
+    finetune = records[KEY_FINETUNE]
     lines = [f"# {path.stem}", ""]
     if meta.description:
         lines += [f"> {meta.description}", ""]
@@ -234,6 +302,8 @@ def render_card(path: str | os.PathLike) -> str:
             lines += ["", *_phase_lines(index, phase)]
         total = sum(p["seconds"] for p in training["phases"])
         lines += ["", f"Total training time: {_duration(total)}."]
+    elif finetune:
+        lines += _finetune_section(finetune, meta)
     else:
         lines += [
             "## Training",
@@ -254,8 +324,9 @@ def render_card(path: str | os.PathLike) -> str:
             f"Exported {export['exported']} from `{export['checkpoint']}` (epoch "
             f"{export['epoch']}), opset {export['opset']}.",
         ]
-    lines += ["", *_test_section(evaluation, path.name), ""]
-    lines += _commands(training, export, evaluation)
+    if evaluation or not finetune:
+        lines += ["", *_test_section(evaluation, path.name), ""]
+    lines += _commands(training, export, evaluation, finetune)
     lines += [
         "",
         f"*Written by `python -m trainer` from the metadata of `{path.name}`; "

@@ -2,7 +2,8 @@
 
 ``aerial_seg.training_run`` holds the training record (``run_record.py``),
 ``aerial_seg.export`` how the file was exported, ``aerial_seg.evaluation`` the latest test
-evaluation (scores per class, the colour baseline beside them, the data, the machine).
+evaluation (scores per class, the colour baseline beside them, the data, the machine),
+``aerial_seg.finetune`` a fine-tuning run on an analyst's labels (``trainer.finetune``).
 ``aerial_seg.metrics`` holds the flat numbers: the best epoch's ``validation_*`` scores and,
 once evaluated, the ``test_*`` ones. The model card is written from these alone.
 """
@@ -25,7 +26,8 @@ from engine.metadata import (
 KEY_TRAINING_RUN = OUR_PREFIX + "training_run"
 KEY_EXPORT = OUR_PREFIX + "export"
 KEY_EVALUATION = OUR_PREFIX + "evaluation"
-RECORD_KEYS = (KEY_TRAINING_RUN, KEY_EXPORT, KEY_EVALUATION)
+KEY_FINETUNE = OUR_PREFIX + "finetune"
+RECORD_KEYS = (KEY_TRAINING_RUN, KEY_EXPORT, KEY_EVALUATION, KEY_FINETUNE)
 # Metrics an evaluation replaces: its own, and what files exported before the splits were
 # separated carry ("val_" could be the test split there, "held_out_" either split, and a
 # hand-written "protocol").

@@ -102,7 +102,7 @@ def test_weights_read_from_an_exported_onnx_reproduce_it(export_base_model, tmp_
 
     path = export_base_model(tmp_path / f"{architecture}.onnx", architecture)
     base = load_base_model(str(path))
-    tile = torch.from_numpy(np.random.default_rng(1).standard_normal((2, 3, 64, 96), np.float32))
+    tile = torch.from_numpy(np.random.default_rng(1).standard_normal((2, 3, 64, 64), np.float32))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (expected,) = session.run(None, {session.get_inputs()[0].name: tile.numpy()})
     with torch.no_grad():

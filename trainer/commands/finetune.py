@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         keep_base_classes=args.keep_base_classes,
         overwrite=args.overwrite,
         threads=args.threads,
+        command=getattr(args, "command_line", ""),
     )
     bar = tqdm(total=1000, unit="‰", bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
 

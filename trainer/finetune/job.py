@@ -7,9 +7,6 @@ selected features) and its categorized colours; progress is ``(fraction, message
 
 from __future__ import annotations
 
-import os
-import platform
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -22,12 +19,12 @@ from engine.errors import Cancelled
 from engine.metadata import ModelMetadata, make_metadata
 
 from .base_model import BaseModel, load_base_model
-from .card import write_card
 from .classes import ClassScheme, build_scheme
 from .errors import FinetuneError
 from .labels import LabelSet, read_labels
 from .loop import HoldoutScorer, TrainingOutcome, TrainingPlan, train
 from .network import fit_head, freeze_batchnorm
+from .record import finetune_record
 from .sampling import CropSampler, Normalisation
 from .scene import TrainingScene, build_scene
 from .split import DEFAULT_HOLDOUT_FRACTION, HoldoutSplit, split_polygons
@@ -52,6 +49,7 @@ class FinetuneOptions:
     class_colors: dict[str, tuple[int, int, int]] = field(default_factory=dict)
     overwrite: bool = False
     threads: int | None = None
+    command: str = ""  # the command line, for the model card (empty inside QGIS)
 
 
 @dataclass
@@ -105,7 +103,6 @@ def run_finetune(
 def _run(
     options: FinetuneOptions, output: Path, report: Progress, cancel: CancelToken | None
 ) -> FinetuneResult:
-    started = time.perf_counter()
     report(0.0, "reading the base model")
     base = load_base_model(options.base_model)
     report(0.01, "reading the labels")
@@ -152,13 +149,18 @@ def _run(
     module.load_state_dict(outcome.best_state)
     module.to("cpu").eval()
     report(1 - EXPORT_SHARE, "writing the model")
-    new_meta = _metadata(options, base, labels, scheme, split, scene, outcome, device, module)
+    new_meta = _metadata(options, base, labels, scheme, split, scene, outcome, device)
+    record = finetune_record(
+        base_name=base.name, base=meta, image=Path(options.image).name,
+        label_source=labels.source, scheme=scheme, split=split, scene=scene, plan=plan,
+        outcome=outcome, device=device.type, command=options.command,
+    )  # fmt: skip
     from trainer.export import export_onnx
+    from trainer.model_card import write_card
+    from trainer.model_record import KEY_FINETUNE, dump
 
-    export_onnx(module, new_meta, output, tile)
-    card = write_card(
-        output, new_meta, _card_facts(options, base, labels, split, outcome, plan, started)
-    )
+    export_onnx(module, new_meta, output, tile, extra_props={KEY_FINETUNE: dump(record)})
+    card = write_card(output)
     report(1.0, "done")
     best = outcome.best
     return FinetuneResult(
@@ -210,7 +212,6 @@ def _metadata(
     scene: TrainingScene,
     outcome: TrainingOutcome,
     device: torch.device,
-    module: torch.nn.Module,
 ) -> ModelMetadata:
     meta = base.metadata
     best = outcome.best
@@ -247,17 +248,3 @@ def _metadata(
         version=f"finetune-{datetime.now(UTC):%Y%m%d-%H%M%S}",
         description=f"{base.name} fine-tuned on {device.type} for {outcome.seconds / 60:.1f} min",
     )
-
-
-def _card_facts(options, base, labels, split, outcome, plan, started) -> dict:
-    return {
-        "base_model": base.name,
-        "image": os.path.basename(options.image),
-        "labels": labels.source,
-        "history": outcome.history,
-        "best_epoch": outcome.best_epoch,
-        "plan": plan,
-        "stopped_by": outcome.stopped_by,
-        "total_seconds": round(time.perf_counter() - started, 1),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-    }
