@@ -12,7 +12,6 @@ import math
 import os
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,16 +39,6 @@ def warning_collector(notes: list[str]):
             notes.append(text)
 
     return collect
-
-
-@dataclass(frozen=True)
-class RasterInfo:
-    width: int
-    height: int
-    band_count: int
-    geotransform: tuple[float, ...]
-    projection: str
-    data_type: str  # numpy dtype name of band 1
 
 
 class RasterSource:
@@ -163,16 +152,6 @@ class RasterSource:
         return any(
             not self.dataset.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALL_VALID for b in bands
         )
-
-    def read(
-        self, x0: int, y0: int, w: int, h: int, bands: Sequence[int]
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Pixels ``[len(bands), h, w]`` (native dtype) and validity ``[h, w]`` (None: all
-        valid) of a window inside the raster."""
-        data = np.empty((len(bands), h, w), dtype=self.dtype)
-        valid = np.empty((h, w), dtype=bool) if self.has_mask(bands) else None
-        self.read_into(x0, y0, bands, data, valid)
-        return data, valid
 
     def read_into(
         self, x0: int, y0: int, bands: Sequence[int], data: np.ndarray, valid: np.ndarray | None

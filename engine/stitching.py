@@ -91,10 +91,6 @@ class RowStrip:
             self.labels = storage[:, : y1 - y0]
             self.labels.fill(NODATA)
 
-    def place(self, tile: Tile, head: int, labels: np.ndarray) -> None:
-        """``labels`` is the tile's owned crop, ``[y.stop - y.start, x.stop - x.start]``."""
-        self.view(tile, head)[:] = labels
-
     def view(self, tile: Tile, head: int) -> np.ndarray:
         """The strip's pixels owned by ``tile``, to be written in place."""
         return self.labels[
