@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .masking import PolygonMask
+
 
 @dataclass
 class SegmentationOptions:
@@ -18,3 +20,4 @@ class SegmentationOptions:
     extent: Sequence[float] | None = None  # xmin, ymin, xmax, ymax in the raster's CRS
     num_threads: int | None = None
     resample: bool = True  # run at the model's GSD (output stays on the raster's grid)
+    mask: PolygonMask | None = None  # segment only inside these polygons

@@ -75,7 +75,7 @@ def segment(
         if plan is not None:
             plan.work.close()
         source.close()
-    warnings = list(loaded.warnings) + source.warnings + plan.warnings
+    details = source.warnings + [w for w in run.gdal_warnings if w not in source.warnings]
     timings["total"] = time.perf_counter() - started
     return SegmentationResult(
         output_path=str(output_path),
@@ -86,7 +86,9 @@ def segment(
         tiles_processed=run.tiles_processed,
         tiles_skipped=run.tiles_skipped,
         class_areas=class_areas(heads, run.counts, plan.pixel_area_m2),
-        warnings=warnings + [w for w in run.gdal_warnings if w not in warnings],
+        warnings=list(loaded.warnings) + plan.warnings,
+        notes=plan.notes,
+        details=details,
         width=w,
         height=h,
         valid_pixels=int(run.counts[0][:NODATA].sum()),

@@ -10,7 +10,10 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from osgeo import ogr
+
 from .errors import InputError
+from .masking import mask_bounds, polygons_in
 from .model_file import LoadedModel
 from .options import SegmentationOptions
 from .raster_io import RasterSource
@@ -29,7 +32,9 @@ class Plan:
     grid: TileGrid
     scale: tuple[float, float]  # work pixels per source pixel (x, y)
     pixel_area_m2: float | None
-    warnings: list[str] = field(default_factory=list)
+    mask: list[ogr.Geometry] | None = None  # polygons in the raster's CRS; None: no mask
+    notes: list[str] = field(default_factory=list)  # what was adapted, for information
+    warnings: list[str] = field(default_factory=list)  # what the user may want to change
 
     @property
     def resampled(self) -> bool:
@@ -48,33 +53,72 @@ class Plan:
 def select_bands(
     source: RasterSource, model: LoadedModel, options: SegmentationOptions
 ) -> tuple[int, ...]:
-    """The raster bands fed to the model, in order."""
+    """The raster bands fed to the model, in order; errors name the bands option."""
+    chosen = options.bands is not None
     bands = tuple(int(b) for b in (options.bands or model.metadata.input_bands))
-    bad = [b for b in bands if not 1 <= b <= source.band_count]
-    if bad:
+    missing = [b for b in bands if not 1 <= b <= source.band_count]
+    if missing:
+        which = "the bands chosen" if chosen else "the model's default bands"
         raise InputError(
-            f"{Path(source.path).name} has {source.band_count} band(s); band(s) {bad} do not "
-            "exist: choose the bands with --bands / the band option"
+            f"{Path(source.path).name} has {source.band_count} band(s) but {which} "
+            f"({', '.join(map(str, bands))}) include band {', '.join(map(str, missing))}: "
+            f"choose {model.input_channels} of its bands with {{option}}",
+            option="bands",
         )
     if len(bands) != model.input_channels:
         raise InputError(
             f"the model takes {model.input_channels} input band(s) but {len(bands)} were "
-            f"selected ({list(bands)}): choose {model.input_channels} bands"
+            f"chosen ({', '.join(map(str, bands))}): choose {model.input_channels} with {{option}}",
+            option="bands",
         )
     return bands
 
 
+def select_window(
+    source: RasterSource, options: SegmentationOptions
+) -> tuple[tuple[int, int, int, int], list[ogr.Geometry] | None]:
+    """Source pixels to produce: the extent, narrowed to the mask polygons' bounding box."""
+    window = source.pixel_window(options.extent)
+    if options.mask is None:
+        return window, None
+    if not source.geotransform:
+        raise InputError(
+            f"{Path(source.path).name} is not georeferenced: it cannot be masked by polygons",
+            option="mask",
+        )
+    geometries = polygons_in(options.mask, source.projection)
+    if not geometries:
+        raise InputError("the polygon mask holds no polygon: choose some with {option}",
+                         option="mask")  # fmt: skip
+    try:
+        mx, my, mw, mh = source.pixel_window(mask_bounds(geometries))
+    except InputError:
+        raise InputError(
+            f"the mask polygons do not overlap {Path(source.path).name}: choose others with "
+            "{option}",
+            option="mask",
+        ) from None
+    x0, y0, w, h = window
+    x1, y1 = min(x0 + w, mx + mw), min(y0 + h, my + mh)
+    x0, y0 = max(x0, mx), max(y0, my)
+    if x1 <= x0 or y1 <= y0:
+        raise InputError("the mask polygons lie outside the extent: change {option}",
+                         option="mask")  # fmt: skip
+    return (x0, y0, x1 - x0, y1 - y0), geometries
+
+
 def make_plan(source: RasterSource, model: LoadedModel, options: SegmentationOptions) -> Plan:
     meta = model.metadata
+    notes: list[str] = []
     warnings: list[str] = []
     bands = select_bands(source, model, options)
-    window = source.pixel_window(options.extent)
+    window, mask = select_window(source, options)
     gsd = source.gsd_m()
     work = source
     if gsd is None:
         warnings.append(
             "the raster has no usable CRS or pixel size: it is processed as is and areas "
-            "are not reported in m2"
+            "are not reported in m²"
         )
     elif meta.resolution_cm and options.resample:
         target = meta.resolution_cm / 100.0
@@ -83,7 +127,7 @@ def make_plan(source: RasterSource, model: LoadedModel, options: SegmentationOpt
             width = max(1, round(source.width * fx))
             height = max(1, round(source.height * fy))
             work = source.resampled(width, height)
-            warnings.append(
+            notes.append(
                 f"raster pixels are {gsd[0] * 100:.1f} cm, the model's {meta.resolution_cm:g} cm: "
                 f"resampled to {width}x{height} for inference, output on the raster's grid"
             )
@@ -101,12 +145,14 @@ def make_plan(source: RasterSource, model: LoadedModel, options: SegmentationOpt
         )
         tile = model.fixed_tile
     if tile < 8:
-        raise InputError(f"tile size {tile} is too small")
+        raise InputError(f"tile size {tile} is too small: choose at least 8 with {{option}}",
+                         option="tile_size")  # fmt: skip
     output = model.output_size(tile)
     overlap_pct = meta.tile_overlap_pct if options.overlap_pct is None else options.overlap_pct
     if not 0 <= overlap_pct < 100:
-        raise InputError(f"overlap {overlap_pct} % must be in [0, 100)")
+        raise InputError(f"overlap {overlap_pct} % must be in [0, 100): change {{option}}",
+                         option="overlap_pct")  # fmt: skip
     overlap_px = round(tile * overlap_pct / 100)
     grid = make_grid(work_window, (work.width, work.height), tile, output, overlap_px)
     area = gsd[0] * gsd[1] if gsd else None
-    return Plan(source, work, bands, window, work_window, grid, scale, area, warnings)
+    return Plan(source, work, bands, window, work_window, grid, scale, area, mask, notes, warnings)

@@ -16,6 +16,7 @@ from osgeo import gdal
 
 from .class_areas import count_classes
 from .errors import Cancelled
+from .masking import MaskRasterizer
 from .model_file import LoadedModel
 from .planning import Plan
 from .raster_io import ClassMapWriter, RasterSource, RowReader, warning_collector
@@ -218,6 +219,10 @@ class ThreadedRun:
         x_hi = grid.cols[-1].origin + tile
         reader = RowReader(plan.work, plan.bands, x_lo, x_hi, max_rows=tile)
         wx0, _, ww, _ = plan.work_window
+        mask = None
+        if plan.mask is not None:
+            work = plan.work
+            mask = MaskRasterizer(plan.mask, work.geotransform, work.projection, plan.resampled)
         a = self.a[:, None, None]
         b = self.b[:, None, None]
         for r, y in enumerate(grid.rows):
@@ -227,6 +232,9 @@ class ThreadedRun:
             own_valid = None
             if valid is not None:
                 own_valid = valid[y.start - ry0 : y.stop - ry0, wx0 - rx0 : wx0 - rx0 + ww].copy()
+            if mask is not None:
+                inside = mask.inside(wx0, y.start, ww, y.stop - y.start)
+                own_valid = inside if own_valid is None else own_valid & inside
             self.timings["read"] += time.perf_counter() - t
             _put(inputs, _RowStart(r, own_valid), self.stop)
             tiles: list[Tile] = []
@@ -324,6 +332,9 @@ class _SourceRows:
         self.plan = plan
         # A second handle: GDAL datasets must not be shared between threads.
         self.source = RasterSource.open(plan.source.path)
+        self.mask = None
+        if plan.mask is not None:
+            self.mask = MaskRasterizer(plan.mask, self.source.geotransform, self.source.projection)
         x0, y0, w, h = plan.window
         sx, sy = plan.scale
         wx0, wy0, ww, wh = plan.work_window
@@ -341,6 +352,8 @@ class _SourceRows:
         x0, y0, w, _ = self.plan.window
         if len(picked):
             valid = self.source.read_valid(x0, y0 + self.next, w, len(picked), self.plan.bands)
+            if self.mask is not None:
+                valid &= self.mask.inside(x0, y0 + self.next, w, len(picked))
             labels[:, ~valid] = NODATA
         self.next = stop
         return labels

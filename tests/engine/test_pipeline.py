@@ -169,7 +169,8 @@ def test_gsd_mismatch_runs_at_model_gsd_and_writes_on_the_source_grid(tmp_path, 
     ds = gdal.Open(str(out))
     assert (ds.RasterXSize, ds.RasterYSize) == (256, 192)
     assert ds.GetGeoTransform() == gdal.Open(str(raster)).GetGeoTransform()
-    assert any("resampled to 128x96" in w for w in result.warnings)
+    assert any("resampled to 128x96" in n for n in result.notes)  # information, no warning
+    assert not any("resampled" in w for w in result.warnings)
     assert result.tiles_processed == 2 * 3  # a 128 x 96 grid of 64 px tiles, stride 48
     reference = kit.single_pass(model, image)  # pixelwise model: same classes at any GSD
     interior = np.zeros_like(reference, dtype=bool)
@@ -207,7 +208,7 @@ def test_gsd_mismatch_with_nodata_and_extent(tmp_path, kit):
     interior &= labels != 255
     assert interior.sum() > 5000
     assert (labels[interior] == reference[interior]).all()
-    assert any("resampled to 100x100" in w for w in result.warnings)
+    assert any("resampled to 100x100" in n for n in result.notes)
 
 
 def test_extent_limits_the_work_and_the_output(tmp_path, kit, convnet):
@@ -281,8 +282,14 @@ def test_bad_inputs_give_input_errors(tmp_path, kit, convnet):
     raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(64, 64))
     with pytest.raises(InputError, match="not found"):
         segment(tmp_path / "nope.tif", convnet, tmp_path / "o.tif")
-    with pytest.raises(InputError, match=r"band\(s\) \[5\]"):
+    with pytest.raises(InputError, match=r"bands chosen \(1, 2, 5\) include band 5") as bad:
         segment(raster, convnet, tmp_path / "o.tif", SegmentationOptions(bands=(1, 2, 5)))
+    assert bad.value.option == "bands"
+    assert bad.value.worded(lambda option: "--bands").endswith("choose 3 of its bands with --bands")
+    grey = kit.write_raster(tmp_path / "grey.tif", kit.random_image(64, 64, bands=1))
+    with pytest.raises(InputError, match=r"1 band\(s\) but the model's default bands") as one:
+        segment(grey, convnet, tmp_path / "o.tif")
+    assert one.value.option == "bands" and "--" not in str(one.value)
     with pytest.raises(InputError, match="output folder"):
         segment(raster, convnet, tmp_path / "no" / "dir" / "o.tif")
     text = tmp_path / "text.tif"
