@@ -286,7 +286,9 @@ class ThreadedRun:
             tallest = max(y.stop - y.start for y in plan.grid.rows)
             storage = np.empty((len(meta.heads), tallest, ww), dtype=np.uint8)
             widest = max(x.stop - x.start for x in plan.grid.cols)
-            decider = ClassDecider(meta.output_kind, meta.seg_thresh, tallest * widest)
+            decider = ClassDecider(
+                meta.output_kind, meta.seg_thresh, tallest * widest, meta.threshold_all_classes
+            )
             while True:
                 item = _get(outputs, self.stop)
                 if item is None:

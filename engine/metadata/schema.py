@@ -86,6 +86,10 @@ class ModelMetadata:
     architecture_args: dict = field(default_factory=dict)
     model_type: str = "Segmentor"
     seg_thresh: float = 0.5
+    # Deepness applies seg_thresh to every output: a pixel whose best class scores below it
+    # gets class 0. True for foreign models that state seg_thresh; ours use it for
+    # one-channel (sigmoid) outputs only, and never write this flag.
+    threshold_all_classes: bool = False
     training_data: str = ""
     metrics: dict = field(default_factory=dict)
     version: str = ""
@@ -331,7 +335,8 @@ def from_onnx_props(props: Mapping[str, str], *, strict: bool | None = None) -> 
     if architecture is not None and not isinstance(architecture, str):
         raise MetadataError(f"'{KEY_ARCHITECTURE}' must be a string: {architecture!r}")
 
-    seg_thresh = p.number(KEY_SEG_THRESH) if KEY_SEG_THRESH in props else 0.5
+    stated_thresh = KEY_SEG_THRESH in props
+    seg_thresh = p.number(KEY_SEG_THRESH) if stated_thresh else 0.5
     meta = ModelMetadata(
         heads=tuple(heads),
         resolution_cm=p.number(KEY_RESOLUTION, allow_none=True),
@@ -346,6 +351,7 @@ def from_onnx_props(props: Mapping[str, str], *, strict: bool | None = None) -> 
         architecture_args=p.mapping(KEY_ARCHITECTURE_ARGS),
         model_type=model_type,
         seg_thresh=seg_thresh,
+        threshold_all_classes=stated_thresh and not strict,
         training_data=p.text(KEY_TRAINING_DATA),
         metrics=p.mapping(KEY_METRICS),
         version=p.text(KEY_VERSION),
