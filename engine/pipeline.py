@@ -40,7 +40,10 @@ def segment(
     started = time.perf_counter()
     options = options or SegmentationOptions()
     if options.batch_size < 1:
-        raise InputError(f"batch size must be at least 1, got {options.batch_size}")
+        raise InputError(
+            f"batch size must be at least 1, got {options.batch_size}: change {{option}}",
+            option="batch_size",
+        )
     timings: dict[str, float] = {}
     if isinstance(model, LoadedModel):
         loaded = model
@@ -48,7 +51,9 @@ def segment(
         loaded = load_model(model, device=options.device, num_threads=options.num_threads)
     timings["load_model"] = time.perf_counter() - started
     if Path(output_path).resolve() == Path(input_path).resolve():
-        raise InputError("the output path is the input raster: choose another output file")
+        raise InputError(
+            "the output is the input raster: choose another file with {option}", option="output"
+        )
     source = RasterSource.open(input_path)
     plan: Plan | None = None
     try:

@@ -61,7 +61,8 @@ def select_bands(
         which = "the bands chosen" if chosen else "the model's default bands"
         raise InputError(
             f"{Path(source.path).name} has {source.band_count} band(s) but {which} "
-            f"({', '.join(map(str, bands))}) include band {', '.join(map(str, missing))}: "
+            f"({', '.join(map(str, bands))}) include band{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(map(str, missing))}: "
             f"choose {model.input_channels} of its bands with {{option}}",
             option="bands",
         )
