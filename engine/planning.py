@@ -7,6 +7,7 @@ started, so a mistake costs the user nothing but a message.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,22 +55,38 @@ def select_bands(
     source: RasterSource, model: LoadedModel, options: SegmentationOptions
 ) -> tuple[int, ...]:
     """The raster bands fed to the model, in order; errors name the bands option."""
-    chosen = options.bands is not None
-    bands = tuple(int(b) for b in (options.bands or model.metadata.input_bands))
-    missing = [b for b in bands if not 1 <= b <= source.band_count]
+    return check_bands(
+        Path(source.path).name,
+        source.band_count,
+        options.bands,
+        model.metadata.input_bands,
+        model.input_channels,
+    )
+
+
+def check_bands(
+    raster_name: str,
+    band_count: int,
+    chosen: Sequence[int] | None,
+    model_bands: Sequence[int],
+    input_channels: int,
+) -> tuple[int, ...]:
+    """``chosen`` (or the model's own bands) checked against the raster and the model; also
+    for callers that only know the model's metadata (a Processing parameter check)."""
+    bands = tuple(int(b) for b in (chosen or model_bands))
+    missing = [b for b in bands if not 1 <= b <= band_count]
     if missing:
         which = "the bands chosen" if chosen else "the model's default bands"
         raise InputError(
-            f"{Path(source.path).name} has {source.band_count} band(s) but {which} "
+            f"{raster_name} has {band_count} band(s) but {which} "
             f"({', '.join(map(str, bands))}) include band{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(map(str, missing))}: "
-            f"choose {model.input_channels} of its bands with {{option}}",
+            f"{', '.join(map(str, missing))}: choose {input_channels} of its bands with {{option}}",
             option="bands",
         )
-    if len(bands) != model.input_channels:
+    if len(bands) != input_channels:
         raise InputError(
-            f"the model takes {model.input_channels} input band(s) but {len(bands)} were "
-            f"chosen ({', '.join(map(str, bands))}): choose {model.input_channels} with {{option}}",
+            f"the model takes {input_channels} input band(s) but {len(bands)} were "
+            f"chosen ({', '.join(map(str, bands))}): choose {input_channels} with {{option}}",
             option="bands",
         )
     return bands

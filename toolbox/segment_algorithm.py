@@ -27,9 +27,12 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..engine.errors import EngineError
 from ..engine.jobs.dependencies import check_dependencies
-from ..engine.jobs.model_catalog import list_models
+from ..engine.jobs.model_catalog import list_models, resolve_model
 from ..engine.jobs.segment import SegmentJob, SegmentJobResult, SegmentRequest
+from ..engine.metadata import KEY_INPUT_BANDS
+from ..engine.model_file import read_model_metadata
 from ..engine.options import SegmentationOptions
+from ..engine.planning import check_bands
 from ..qgis_common.layers import REMOTE_RASTER_PROVIDERS, layers_reading, raster_source
 from ..qgis_common.styling import (
     add_result_layer,
@@ -162,9 +165,21 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, "Device used"))
         self.addOutput(QgsProcessingOutputNumber(self.SECONDS, "Seconds"))
 
-    def processAlgorithm(  # noqa: N802 - QGIS API name
-        self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ):
+    def checkParameterValues(self, parameters, context):  # noqa: N802 - QGIS API name
+        """Every mistake that can be found before running, reported before running (and
+        printed once by qgis_process, which repeats errors raised while running)."""
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            self._job(parameters, context)
+        except QgsProcessingException as error:
+            return False, str(error)
+        return True, ""
+
+    def _job(self, parameters, context: QgsProcessingContext) -> SegmentJob:
+        """The job the parameters ask for; QgsProcessingException (one line) if they cannot
+        be run."""
         report = check_dependencies()  # before anything imports onnxruntime
         if not report.ok:
             raise QgsProcessingException(report.message())
@@ -190,6 +205,15 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
             request.options = options_from_parameters(
                 self, parameters, context, SegmentationOptions, layer
             )
+            job.check_output()
+            user_models = Path(request.user_models_dir) if request.user_models_dir else None
+            metadata = read_model_metadata(resolve_model(request.model, user_models).path)
+            chosen, name = request.options.bands, f"the layer '{layer.name()}'"
+            if KEY_INPUT_BANDS not in metadata.missing:  # else only the graph knows
+                inputs = len(metadata.input_bands)
+                check_bands(name, layer.bandCount(), chosen, metadata.input_bands, inputs)
+            elif chosen:
+                check_bands(name, layer.bandCount(), chosen, chosen, len(chosen))
         except EngineError as error:
             raise processing_error(error, job) from None
         project = context.project()
@@ -199,11 +223,20 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
                 f"{Path(output).name} is open as the layer '{in_use[0].name()}': remove that "
                 "layer from the project first, or choose another OUTPUT file."
             )
+        return job
 
+    def processAlgorithm(  # noqa: N802 - QGIS API name
+        self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ):
+        job = self._job(parameters, context)
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        output = job.request.output
         result = run_in_processing(job, feedback)
         engine = result.engine
         feedback.pushInfo(
-            f"Segmented on {engine.device.upper()} ({engine.backend}) in {engine.seconds:.1f} s"
+            f"Segmented on {engine.device.upper()} ({engine.backend}) in {engine.seconds:.1f} s. "
+            f"Tiles: {engine.tiles_processed} run, {engine.tiles_skipped} skipped (no data or "
+            "outside the area)."
         )
         for table in result.outputs:
             if table.title:

@@ -69,3 +69,13 @@ def clean_project(qgis_app):
     yield project
     project.removeAllMapLayers()
     project.layerTreeRoot().removeAllChildren()
+
+
+@pytest.fixture()
+def isolated_settings(qgis_app):
+    """No plugin settings left over from another test (the profile is a temp one anyway)."""
+    from qgis.core import QgsSettings
+
+    QgsSettings().remove("aerial_segmentation")
+    yield
+    QgsSettings().remove("aerial_segmentation")
