@@ -41,7 +41,7 @@ class OptionSpec:
     choice_labels: tuple[str, ...] = ()  # the panel's words for ``choices``
     minimum: float | None = None
     maximum: float | None = None
-    default_label: str = "Model default"  # how ``None`` reads in the panel
+    default_label: str = "Model's"  # how ``None`` reads in the panel
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

@@ -2,7 +2,9 @@
 ``finished()`` (main thread), and every ending is one :class:`JobOutcome`, never a traceback.
 
 A cancelled job ends the task as completed, not failed: QGIS would otherwise report
-"Task failed" beside a panel that says "cancelled". Its ``done`` signal carries the outcome.
+"Task failed" beside a panel that says "cancelled"; where QGIS still announces a long task's
+end, the task's description then says it was cancelled (and from QGIS 3.26 on, the task is
+silent: the panel reports the outcome itself). ``done`` carries the outcome.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ class JobTask(QgsTask):
     stage = pyqtSignal(str)
 
     def __init__(self, job: Job, place: str = PANEL):
-        super().__init__(job.title, QgsTask.Flag.CanCancel)
+        silent = getattr(QgsTask.Flag, "Silent", None)  # QGIS 3.26+: no OS notification
+        flags = QgsTask.Flag.CanCancel if silent is None else QgsTask.Flag.CanCancel | silent
+        super().__init__(job.title, flags)
         self.job = job
         self.place = place
         self.token = CancelToken()
@@ -42,6 +46,8 @@ class JobTask(QgsTask):
         self.outcome = run_job(self.job, self.place, self._progress, self.token)
         if self.outcome.traceback:  # a bug: the log keeps what the message bar cannot
             QgsMessageLog.logMessage(self.outcome.traceback, LOG_TAG, Qgis.MessageLevel.Critical)
+        if self.outcome.status == "cancelled":
+            self.setDescription(f"{self.job.title}: cancelled")
         return self.outcome.status != "failed"
 
     def _progress(self, fraction: float, message: str = "") -> None:

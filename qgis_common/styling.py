@@ -82,6 +82,7 @@ def hide_band_header(layer: QgsMapLayer, project: QgsProject) -> None:
     if node is None or not isinstance(renderer, QgsPalettedRasterRenderer):
         return
     QgsMapLayerLegendUtils.setLegendNodeOrder(node, list(range(1, len(renderer.classes()) + 1)))
+    layer.legendChanged.emit()  # a layer tree already on screen rebuilds the legend
 
 
 def is_class_layer(layer: QgsMapLayer) -> bool:

@@ -10,7 +10,7 @@ from qgis.PyQt.QtWidgets import QComboBox, QGridLayout, QWidget
 from .option_form import narrow_combo
 
 UNSET = 0
-PER_ROW = 4
+PER_ROW = 3
 
 
 class BandPicker(QWidget):
@@ -39,7 +39,7 @@ class BandPicker(QWidget):
             combo.deleteLater()
         self.combos = []
         for k, default in enumerate(self.model_bands):
-            combo = narrow_combo(QComboBox(), 4)
+            combo = narrow_combo(QComboBox(), 1)
             combo.addItem("—", UNSET)
             for number, label in enumerate(self.band_labels, start=1):
                 combo.addItem(str(number), number)

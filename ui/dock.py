@@ -388,7 +388,7 @@ class SegmentationDock(QgsDockWidget):
             else:
                 self.model_card.setText(model_card_html(metadata, path))
                 self.model_card.setToolTip(str(metadata.training_data or ""))
-                overlap = f"Model default ({metadata.tile_overlap_pct:g} %)"
+                overlap = f"Model's ({metadata.tile_overlap_pct:g} %)"
                 self.option_form.set_default_label("overlap_pct", overlap)
                 self.band_picker.set_model_bands(metadata.input_bands)
         self._update_run_state()
@@ -595,6 +595,7 @@ class SegmentationDock(QgsDockWidget):
             self.progress_bar.setValue(100)
             self.status_label.setText(result.summary())
             self._show_result(result)
+            QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(self.result_box))
             self._message(result.summary(), Qgis.MessageLevel.Success, duration=8)
             for warning in result.engine.warnings:
                 self._message(warning, Qgis.MessageLevel.Warning)

@@ -20,7 +20,7 @@ from ..engine.options import OptionSpec, option_default, option_fields
 FORM_KINDS = ("choice", "int", "float", "bool")
 
 
-def narrow_combo(combo: QComboBox, characters: int = 10) -> QComboBox:
+def narrow_combo(combo: QComboBox, characters: int = 6) -> QComboBox:
     """A combo box that does not widen the panel to its longest item."""
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(characters)

@@ -95,8 +95,8 @@ def test_legend_lists_the_classes_without_a_band_header(plugin_package, clean_pr
 
     layer = QgsRasterLayer(str(_class_raster(tmp_path / "c.tif", [0, 1])), "classes", "gdal")
     style_class_layer(layer, POTSDAM_CLASSES)
+    model = QgsLayerTreeModel(clean_project.layerTreeRoot())  # a layer tree already on screen
     add_result_layer(layer, None, clean_project)
-    model = QgsLayerTreeModel(clean_project.layerTreeRoot())
     node = clean_project.layerTreeRoot().findLayer(layer.id())
     shown = [n.data(Qt.ItemDataRole.DisplayRole) for n in model.layerLegendNodes(node)]
     assert shown == [c.name for c in POTSDAM_CLASSES]  # no "Band 1: … (Palette)" above them

@@ -86,7 +86,7 @@ def test_model_card_shows_classes_gsd_tile_size_and_training_data(
         assert "#{:02x}{:02x}{:02x}".format(*color) in card
     assert "GSD 50 cm/px" in card and "tiles 64 px" in card and "bands 1, 2, 3" in card
     assert tiny_model_metadata.training_data in card
-    assert dock.option_form.widget("overlap_pct").specialValueText() == "Model default (10 %)"
+    assert dock.option_form.widget("overlap_pct").specialValueText() == "Model's (10 %)"
 
 
 def test_bundled_model_card_has_no_command_lines_run_names_or_key_names(make_dock):
