@@ -171,13 +171,15 @@ def grab_panel(dock, path: Path, width: int = 300) -> None:
     options above, Run / Cancel / progress pinned below."""
     from qgis.PyQt.QtWidgets import QApplication
 
-    body = dock.scroll_area.widget()
-    dock.resize(width, 1400)
+    dock.resize(width, 3000)
     dock.show()
     QApplication.processEvents()
+    body = dock.scroll_area.widget()
     footer = dock.run_button.parentWidget()
-    height = body.sizeHint().height() + footer.sizeHint().height()
-    dock.widget().resize(width, height)
+    content = body.layout().totalHeightForWidth(dock.scroll_area.viewport().width())
+    dock.resize(width, content + footer.sizeHint().height() + 30)
+    QApplication.processEvents()
+    dock.scroll_area.verticalScrollBar().setValue(0)
     QApplication.processEvents()
     dock.widget().grab().save(str(path))
 

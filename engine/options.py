@@ -84,7 +84,7 @@ class SegmentationOptions:
         cli="--device",
         processing="DEVICE",
         choices=("auto", "cpu", "cuda"),
-        choice_labels=("Auto (GPU if it works)", "CPU", "CUDA (GPU)"),
+        choice_labels=("Auto", "CPU", "CUDA GPU"),
     )
     tile_size: int | None = option(
         kind="int",

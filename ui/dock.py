@@ -40,6 +40,7 @@ from qgis.PyQt.QtWidgets import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -91,8 +92,11 @@ class SegmentationDock(QgsDockWidget):
         self.task: JobTask | None = None
         self.last_outcome = None
         self.model_error = ""  # why the selected model cannot be used ("" when it can)
+        self._blocker_shown = False  # the status line says why Run is disabled
         self._replacing: list[str] = []  # ids of layers that show the file being replaced
         self._input_layer_id = ""  # the layer being segmented (the combo may change meanwhile)
+        self._shown_layer_id = None  # the layer the options and result are shown for
+        self._shown_model: Path | None = None  # the model the card and result are shown for
         self.result_layer_ids: list[str] = []  # the layers the last run added
         self._metadata_cache: dict[tuple[str, int], object] = {}
         self._devices: dict | None = None
@@ -165,7 +169,7 @@ class SegmentationDock(QgsDockWidget):
         self.device_combo = self.option_form.widget("device")
         self.device_label = QLabel("Detecting…")
         self.device_label.setWordWrap(True)
-        form.insertRow(1, "", self.device_label)
+        form.insertRow(1, self.device_label)  # across the whole width
         self.band_picker = BandPicker()
         self.band_picker.changed.connect(self._update_run_state)
         form.addRow("Bands", self.band_picker)
@@ -244,6 +248,9 @@ class SegmentationDock(QgsDockWidget):
         self.progress_bar.setValue(0)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
+        # Long file names wrap or are cut, never widen the panel.
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status_label.setMinimumWidth(1)
         foot.addWidget(self.progress_bar)
         foot.addWidget(self.status_label)
 
@@ -296,6 +303,10 @@ class SegmentationDock(QgsDockWidget):
 
     def _layer_changed(self, *_) -> None:
         layer = self.layer_combo.currentLayer()
+        layer_id = layer.id() if layer is not None else ""
+        if layer_id == self._shown_layer_id:
+            return  # the list was refreshed (a layer added elsewhere): nothing changed here
+        self._shown_layer_id = layer_id
         self.band_picker.set_raster_bands(band_names(layer) if layer is not None else [])
         self._clear_result()
         self._update_run_state()
@@ -374,8 +385,10 @@ class SegmentationDock(QgsDockWidget):
 
     def _model_changed(self) -> None:
         path = self.current_model_path()
+        if path != self._shown_model:  # not when the list is merely refreshed
+            self._shown_model = path
+            self._clear_result()
         self.model_error = ""
-        self._clear_result()
         if path is None:
             self.model_error = "Pick a model: put .onnx models in your models folder or browse."
             self.model_card.setText(f"<i>{html.escape(self.model_error)}</i>")
@@ -443,8 +456,9 @@ class SegmentationDock(QgsDockWidget):
         blocker = self.run_blocker()
         self.run_button.setEnabled(self.task is None and not blocker)
         self.run_button.setToolTip(blocker or "Segment the raster layer with the model")
-        if self.task is None:
-            self.status_label.setText(blocker)
+        if self.task is None and (blocker or self._blocker_shown):
+            self.status_label.setText(blocker)  # what to do, or clear what was said before
+        self._blocker_shown = bool(blocker)
 
     # ---- area and output ----------------------------------------------------------------
     def _update_area_widgets(self) -> None:
@@ -593,7 +607,11 @@ class SegmentationDock(QgsDockWidget):
             result: SegmentJobResult = outcome.result
             self.result_layer_ids = self._add_result_layers(result)
             self.progress_bar.setValue(100)
-            self.status_label.setText(result.summary())
+            self.status_label.setText(
+                f"Done: {Path(result.output_path).name} ({str(result.engine.device).upper()}, "
+                f"{result.engine.seconds:.1f} s)"
+            )
+            self.status_label.setToolTip(result.output_path)
             self._show_result(result)
             QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(self.result_box))
             self._message(result.summary(), Qgis.MessageLevel.Success, duration=8)
@@ -660,7 +678,9 @@ class SegmentationDock(QgsDockWidget):
         table.verticalHeader().setVisible(False)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for row, area in enumerate(output.areas):
-            table.setItem(row, 0, QTableWidgetItem(swatch_icon(area.color), str(area.name)))
+            name = QTableWidgetItem(swatch_icon(area.color), str(area.name))
+            name.setToolTip(str(area.name))
+            table.setItem(row, 0, name)
             table.setItem(row, 1, QTableWidgetItem(format_area(area.area_m2)))
             table.setItem(row, 2, QTableWidgetItem(f"{area.percent:.1f} %"))
         table.resizeColumnsToContents()

@@ -57,9 +57,10 @@ class OptionForm:
             spin.setDecimals(1)
         low = spec.minimum if spec.minimum is not None else 0
         high = spec.maximum if spec.maximum is not None else 1_000_000
-        if default is None:  # one step below the range reads "Model default"
+        if default is None:  # one step below the range reads "Model's"
             spin.setRange(low - 1, high)
             spin.setSpecialValueText(spec.default_label)
+            _fit_special_text(spin)
         else:
             spin.setRange(low, high)
         return spin
@@ -72,6 +73,7 @@ class OptionForm:
         widget = self.rows[name][1]
         if isinstance(widget, QSpinBox | QDoubleSpinBox) and widget.specialValueText():
             widget.setSpecialValueText(text)
+            _fit_special_text(widget)
 
     def _get(self, name: str) -> object:
         spec, widget, default = self.rows[name]
@@ -116,6 +118,12 @@ class OptionForm:
             except ValueError:
                 continue  # a setting from another version: keep the default
             self._set(name, value)
+
+
+def _fit_special_text(spin: QSpinBox | QDoubleSpinBox) -> None:
+    """Wide enough for "Model's (15 %)": the form then wraps the row instead of cutting it."""
+    text_width = spin.fontMetrics().horizontalAdvance(spin.specialValueText())
+    spin.setMinimumWidth(text_width + 40)  # arrows and frame
 
 
 def _parse(spec: OptionSpec, text: str) -> object:
