@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from engine.jobs.dependencies import check_dependencies, pip_command, qgis_python
-
-
-def _importer_without(*missing):
-    import importlib
-
-    def importer(name):
-        if name in missing:
-            raise ImportError(f"No module named '{name}'")
-        return importlib.import_module(name)
-
-    return importer
+from tests.helpers.imports import importer_without
 
 
 def test_missing_onnxruntime_is_named_with_a_pip_command():
-    report = check_dependencies(_importer_without("onnxruntime"))
+    report = check_dependencies(importer_without("onnxruntime"))
     assert not report.ok
     assert [p.component for p in report.problems] == ["onnxruntime"]
     assert "-m pip install" in report.install_command
@@ -28,7 +18,7 @@ def test_missing_onnxruntime_is_named_with_a_pip_command():
 
 
 def test_numpy_two_next_to_gdal_built_for_numpy_one_asks_for_numpy_below_two():
-    report = check_dependencies(_importer_without("osgeo.gdal_array"))
+    report = check_dependencies(importer_without("osgeo.gdal_array"))
     assert [p.pip_requirement for p in report.problems] == ["numpy<2"]
     assert "numpy<2" in report.install_command
 

@@ -10,6 +10,7 @@ from engine.errors import InputError
 from engine.masking import PolygonMask
 from engine.model_file import load_model
 from engine.pipeline import SegmentationOptions, segment
+from tests.helpers.tiny_inputs import write_polygons
 
 ORIGIN = (500000.0, 5800000.0)
 PIXEL = 0.1
@@ -20,19 +21,6 @@ def _rect(col0, row0, col1, row1) -> str:
     x0, x1 = ORIGIN[0] + col0 * PIXEL, ORIGIN[0] + col1 * PIXEL
     y0, y1 = ORIGIN[1] - row1 * PIXEL, ORIGIN[1] - row0 * PIXEL
     return f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
-
-
-def _write_gpkg(path, wkts, epsg=32633):
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    layer = source.CreateLayer("parcels", srs=srs, geom_type=ogr.wkbPolygon)
-    for wkt in wkts:
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
-        layer.CreateFeature(feature)
-    source = None
-    return path
 
 
 def _count_runs(model):
@@ -87,7 +75,7 @@ def test_mask_from_a_vector_file_in_another_crs(tmp_path, kit):
     raster = kit.write_raster(tmp_path / "in.tif", image)
     model = kit.build_onnx(tmp_path / "m.onnx", metadata={"tile_size": 64})
     wkts = (_rect(16, 16, 48, 80), _rect(60, 90, 120, 120))
-    same = PolygonMask.from_file(_write_gpkg(tmp_path / "utm.gpkg", wkts))
+    same = PolygonMask.from_file(write_polygons(tmp_path / "utm.gpkg", wkts))
     assert same.polygons_wkt and "32633" in same.crs_wkt
     exact = segment(raster, model, tmp_path / "a.tif", SegmentationOptions(mask=PolygonMask(wkts)))
     segment(raster, model, tmp_path / "b.tif", SegmentationOptions(mask=same))
@@ -101,7 +89,7 @@ def test_mask_from_a_vector_file_in_another_crs(tmp_path, kit):
         geometry.Segmentize(0.05)
         geometry.Transform(to_wgs84)
         moved.append(geometry.ExportToWkt())
-    wgs84 = PolygonMask.from_file(_write_gpkg(tmp_path / "wgs84.gpkg", moved, epsg=4326))
+    wgs84 = PolygonMask.from_file(write_polygons(tmp_path / "wgs84.gpkg", moved, epsg=4326))
     moved_result = segment(raster, model, tmp_path / "c.tif", SegmentationOptions(mask=wgs84))
     assert exact.valid_pixels == 32 * 64 + 60 * 30
     assert abs(moved_result.valid_pixels - exact.valid_pixels) < 0.02 * exact.valid_pixels

@@ -79,3 +79,24 @@ def isolated_settings(qgis_app):
     QgsSettings().remove("aerial_segmentation")
     yield
     QgsSettings().remove("aerial_segmentation")
+
+
+@pytest.fixture()
+def make_dock(plugin_package, plugin_iface, clean_project, isolated_settings):
+    """Panels on pytest-qgis' iface, shut down and deleted after the test."""
+    from qgis.PyQt.QtWidgets import QApplication
+
+    from aerial_segmentation.ui.dock import SegmentationDock
+
+    docks = []
+
+    def make(**kwargs):
+        dock = SegmentationDock(plugin_iface, **kwargs)
+        docks.append(dock)
+        return dock
+
+    yield make
+    for dock in docks:
+        dock.shutdown()
+        dock.deleteLater()
+    QApplication.processEvents()

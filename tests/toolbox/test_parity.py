@@ -3,8 +3,6 @@ model, options and polygon mask, and the same tiles skipped for lying outside th
 
 from __future__ import annotations
 
-import time
-
 from qgis.core import (
     QgsFeatureRequest,
     QgsProcessingFeatureSourceDefinition,
@@ -12,7 +10,8 @@ from qgis.core import (
     QgsRasterLayer,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtWidgets import QApplication
+
+from tests.helpers.panel import run
 
 # Pixel columns/rows of the parcels; the third is in the layer but not selected.
 SELECTED = [(10, 10, 30, 40), (100, 60, 120, 90)]
@@ -42,12 +41,7 @@ def _panel_run(plugin_iface, raster, model, polygons, output):
         dock.polygon_combo.setLayer(polygons)
         dock.file_radio.setChecked(True)
         dock.output_widget.setFilePath(str(output))
-        dock.run_button.click()
-        deadline = time.monotonic() + 60
-        while dock.task is not None and time.monotonic() < deadline:
-            QApplication.processEvents()
-            time.sleep(0.01)
-        outcome = dock.last_outcome
+        outcome = run(dock)
         assert outcome is not None and outcome.status == "ok", outcome and outcome.message
         return outcome.result.engine
     finally:

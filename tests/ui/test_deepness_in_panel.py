@@ -4,13 +4,13 @@ names, limited to the polygon shipped with it; a model with two outputs."""
 from __future__ import annotations
 
 import shutil
-import time
 from html import unescape as html
 from pathlib import Path
 
 import numpy as np
 from qgis.core import Qgis, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
-from qgis.PyQt.QtWidgets import QApplication
+
+from tests.helpers.panel import run
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "deepness"
 
@@ -44,12 +44,7 @@ def test_deepness_model_without_metadata_inside_the_area_polygon(
         dock.file_radio.setChecked(True)
         dock.output_widget.setFilePath(str(tmp_path / "uav_classes.tif"))
         plugin_iface.messageBar().clear_messages()
-        dock.run_button.click()
-        deadline = time.monotonic() + 60
-        while dock.task is not None and time.monotonic() < deadline:
-            QApplication.processEvents()
-            time.sleep(0.01)
-        outcome = dock.last_outcome
+        outcome = run(dock)
         assert outcome is not None and outcome.status == "ok", outcome and outcome.message
         # The orthophoto makes GDAL remark "RowsPerStrip not defined": the log's business.
         assert any("RowsPerStrip" in d for d in outcome.result.engine.details)
@@ -92,12 +87,7 @@ def test_two_output_model_gives_one_styled_layer_and_one_area_table_per_output(
         dock.set_model_path(model)
         card = html(dock.model_card.text())
         assert "Output 1:" in card and "Output 2:" in card and "Juice" in card
-        dock.run_button.click()
-        deadline = time.monotonic() + 120
-        while dock.task is not None and time.monotonic() < deadline:
-            QApplication.processEvents()
-            time.sleep(0.01)
-        outcome = dock.last_outcome
+        outcome = run(dock, timeout=120)
         assert outcome is not None and outcome.status == "ok", outcome and outcome.message
 
         layers = [clean_project.mapLayer(i) for i in dock.result_layer_ids]

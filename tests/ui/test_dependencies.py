@@ -9,18 +9,9 @@ from pathlib import Path
 
 from qgis.PyQt.QtWidgets import QApplication
 
+from tests.helpers.imports import importer_without
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _importer_without(*missing):
-    import importlib
-
-    def importer(name):
-        if name in missing:
-            raise ImportError(f"No module named '{name}'")
-        return importlib.import_module(name)
-
-    return importer
 
 
 def test_diagnostics_has_versions_providers_and_devices(plugin_package):
@@ -91,7 +82,7 @@ def test_panel_shows_missing_onnxruntime_and_copies_the_command(
     monkeypatch.setattr(
         dock_module,
         "check_dependencies",
-        lambda: dependencies.check_dependencies(_importer_without("onnxruntime")),
+        lambda: dependencies.check_dependencies(importer_without("onnxruntime")),
     )
     dock = dock_module.SegmentationDock(plugin_iface)
     try:

@@ -10,35 +10,10 @@ import pytest
 from qgis.core import Qgis, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
 from qgis.PyQt.QtWidgets import QApplication
 
+from tests.helpers.panel import add_raster as _add_raster
+from tests.helpers.panel import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def make_dock(plugin_package, plugin_iface, clean_project, isolated_settings):
-    from aerial_segmentation.ui.dock import SegmentationDock
-
-    docks = []
-
-    def make(**kwargs):
-        dock = SegmentationDock(plugin_iface, **kwargs)
-        docks.append(dock)
-        return dock
-
-    yield make
-    for dock in docks:
-        dock.shutdown()
-        dock.deleteLater()
-    QApplication.processEvents()
-
-
-def wait_for(dock, timeout=30.0):
-    """Spin the event loop until the panel's task has finished (done() ran on this thread)."""
-    deadline = time.monotonic() + timeout
-    while dock.task is not None and time.monotonic() < deadline:
-        QApplication.processEvents()
-        time.sleep(0.01)
-    assert dock.task is None, "the segmentation task did not finish in time"
-    return dock.last_outcome
 
 
 def test_layer_picker_lists_only_file_rasters(make_dock, clean_project, tiny, tmp_path):
@@ -137,13 +112,6 @@ def test_device_detection_is_shown_in_words(make_dock):
     assert "onnxruntime_providers" in devices
     assert ("No CUDA GPU found" in text) == (not devices["onnxruntime_cuda"])
     assert "ONNX Runtime" in text and "CPU" in text
-
-
-def _add_raster(project, path, name="stripes"):
-    layer = QgsRasterLayer(str(path), name, "gdal")
-    assert layer.isValid()
-    project.addMapLayer(layer)
-    return layer
 
 
 def test_run_adds_one_paletted_layer_with_the_model_classes(

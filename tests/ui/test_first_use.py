@@ -2,50 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import pytest
-from qgis.core import Qgis, QgsRasterLayer
+from qgis.core import Qgis
 from qgis.PyQt.QtCore import QPoint, Qt
 from qgis.PyQt.QtWidgets import QApplication
 
+from tests.helpers.panel import add_raster as _add
+from tests.helpers.panel import run
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def make_dock(plugin_package, plugin_iface, clean_project, isolated_settings):
-    from aerial_segmentation.ui.dock import SegmentationDock
-
-    docks = []
-
-    def make(**kwargs):
-        dock = SegmentationDock(plugin_iface, **kwargs)
-        docks.append(dock)
-        return dock
-
-    yield make
-    for dock in docks:
-        dock.shutdown()
-        dock.deleteLater()
-    QApplication.processEvents()
-
-
-def run(dock, timeout=30.0):
-    dock.run_button.click()
-    deadline = time.monotonic() + timeout
-    while dock.task is not None and time.monotonic() < deadline:
-        QApplication.processEvents()
-        time.sleep(0.01)
-    assert dock.task is None, "the task did not finish in time"
-    return dock.last_outcome
-
-
-def _add(project, path, name="stripes"):
-    layer = QgsRasterLayer(str(path), name, "gdal")
-    assert layer.isValid()
-    project.addMapLayer(layer)
-    return layer
 
 
 def test_an_existing_output_is_replaced_only_when_the_user_says_so(
