@@ -78,12 +78,13 @@ def readable_version(version: str) -> str:
 
 
 def held_out_score(metrics: dict) -> str:
-    """The model's held-out mIoU, when its metadata states one."""
-    score = metrics.get("held_out_miou6", metrics.get("held_out_miou"))
-    if not isinstance(score, int | float):
-        return ""
-    protocol = metrics.get("protocol")
-    return f"held-out mIoU {100 * score:.1f} %" + (f" ({protocol})" if protocol else "")
+    """The model's score on data it never trained on, when its metadata states one."""
+    for key, label in (("test_miou6", "test mIoU"), ("held_out_miou6", "held-out mIoU")):
+        score = metrics.get(key)
+        if isinstance(score, int | float):
+            protocol = metrics.get("protocol")
+            return f"{label} {100 * score:.1f} %" + (f" ({protocol})" if protocol else "")
+    return ""
 
 
 def _swatch_rows(classes) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -93,13 +94,16 @@ def read_onnx_metadata(path: str | os.PathLike, *, strict: bool | None = None) -
     return from_onnx_props(read_onnx_props(path), strict=strict)
 
 
-def write_onnx_metadata(onnx_path: str | os.PathLike, meta: ModelMetadata) -> None:
-    """Embed ``meta`` in an ONNX file (export time only: needs the ``onnx`` package)."""
+def write_onnx_metadata(
+    onnx_path: str | os.PathLike, meta: ModelMetadata, extra: Mapping[str, str] | None = None
+) -> None:
+    """Embed ``meta`` in an ONNX file (export time only: needs the ``onnx`` package), with
+    ``extra`` props beside it (the trainer's records); other props already there are kept."""
     import onnx
 
     path = Path(onnx_path)
     model = onnx.load(str(path))
-    props = to_onnx_props(meta)
+    props = {**to_onnx_props(meta), **(extra or {})}
     kept = [p for p in model.metadata_props if p.key not in props]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)

@@ -199,7 +199,9 @@ class _Props:
             number = kind(value)
         except (TypeError, ValueError):
             raise MetadataError(f"model metadata key '{key}' is not a number: {value!r}") from None
-        if number <= 0 and key != KEY_TILE_OVERLAP:
+        # A threshold of 0 is none (Deepness' reading; ours for softmax outputs).
+        zero_allowed = key == KEY_SEG_THRESH and number == 0
+        if number <= 0 and key != KEY_TILE_OVERLAP and not zero_allowed:
             raise MetadataError(f"model metadata key '{key}' must be positive, got {value!r}")
         return number
 
