@@ -105,7 +105,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from trainer.finetune.base_model import resolve_base_path
-    from trainer.finetune.job import FinetuneOptions, run_finetune
+    from trainer.finetune.job import FinetuneRequest, run_finetune
     from trainer.finetune.loop import TrainingPlan
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_finetune_"))
@@ -138,7 +138,7 @@ def main() -> int:
         out = work / f"finetuned_{minutes:g}min.onnx"
         started = time.perf_counter()
         result = run_finetune(
-            FinetuneOptions(
+            FinetuneRequest(
                 image=str(image), labels=str(labels), base_model=args.model, output=str(out),
                 plan=TrainingPlan(minutes=minutes, seed=args.seed), device="cpu", overwrite=True,
             )

@@ -143,7 +143,7 @@ def main() -> int:
 
     from engine.pipeline import SegmentationOptions, segment
     from trainer.finetune.base_model import resolve_base_path
-    from trainer.finetune.job import FinetuneOptions, run_finetune
+    from trainer.finetune.job import FinetuneRequest, run_finetune
     from trainer.finetune.loop import TrainingPlan
 
     work = args.work or Path(tempfile.mkdtemp(prefix="finetune_example_"))
@@ -153,7 +153,7 @@ def main() -> int:
     base.write_bytes(resolve_base_path(args.model).read_bytes())
     tuned = work / "maize_field.onnx"
     result = run_finetune(
-        FinetuneOptions(
+        FinetuneRequest(
             image=str(IMAGE), labels=str(labels), base_model=args.model, output=str(tuned),
             plan=TrainingPlan(minutes=args.minutes), native_gsd=True, class_colors=COLOURS,
             overwrite=True,

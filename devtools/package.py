@@ -1,7 +1,8 @@
 """Build ``dist/aerial_segmentation-<version>.zip`` for QGIS' "Install from ZIP".
 
-Only plugin files go in: no tests, trainer, venv, caches or training outputs, so the ZIP
-stays well under the plugin repository's 25 MB limit.
+Only plugin files go in: no tests, venv, caches or training outputs, so the ZIP stays well
+under the plugin repository's 25 MB limit. The trainer goes in: the panel and Processing
+fine-tune models with it (its configs and commands are a few kB).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ INCLUDE = [
     "toolbox",
     "qgis_common",
     "engine",
+    "trainer",
     "resources",
 ]
 # README pictures: the README ships in the ZIP, so the pictures it shows ship with it.

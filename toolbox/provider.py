@@ -28,6 +28,7 @@ class AerialSegmentationProvider(QgsProcessingProvider):
             self.addAlgorithm(algorithm)
 
     def _algorithms(self) -> list:
+        from .finetune_algorithm import FinetuneAlgorithm
         from .segment_algorithm import SegmentRasterAlgorithm
 
-        return [SegmentRasterAlgorithm()]
+        return [SegmentRasterAlgorithm(), FinetuneAlgorithm()]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 import platform
 import re
@@ -120,6 +121,50 @@ def check_dependencies(importer: Importer = _import) -> DependencyReport:
         report.install_command = pip_command(sorted(set(requirements), key=requirements.index))
     return report
 
+
+# CPU builds of torch for Linux (PyPI's Linux wheels bring several GB of CUDA libraries);
+# PyPI's Windows and macOS wheels are CPU builds already.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def check_training_dependencies(
+    finder: Callable[[str], object] | None = None, system: str | None = None
+) -> DependencyReport:
+    """What fine-tuning needs beyond segmentation: torch (training) and onnx (export).
+
+    Found without importing them (torch takes seconds to import), so the panel can ask at
+    start-up; a broken install still fails readably when the job imports it.
+    """
+    find = finder or importlib.util.find_spec
+    report = DependencyReport()
+    for component, requirement in (("torch", "torch"), ("onnx", "onnx")):
+        try:
+            found = find(component) is not None
+        except (ImportError, ValueError):
+            found = False
+        if found:
+            report.versions[component] = package_version(component) or "?"
+        else:
+            report.problems.append(
+                Problem(component, "not installed", requirement, _TRAINING_ADVICE[component])
+            )
+    report.python = qgis_python()
+    requirements = [p.pip_requirement for p in report.problems if p.pip_requirement]
+    if requirements:
+        numpy_version = package_version("numpy") or ""
+        if numpy_version.startswith("1."):
+            requirements.append("numpy<2")  # keep pip from upgrading GDAL's numpy away
+        extra = []
+        if "torch" in requirements and (system or platform.system()) == "Linux":
+            extra = ["--extra-index-url", TORCH_CPU_INDEX]
+        report.install_command = pip_command(requirements + extra, system=system)
+    return report
+
+
+_TRAINING_ADVICE = {
+    "torch": "Fine-tuning trains the model with PyTorch (segmentation does not need it).",
+    "onnx": "The fine-tuned model is written as ONNX with the onnx package.",
+}
 
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$", re.IGNORECASE)
 

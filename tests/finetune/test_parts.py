@@ -35,9 +35,9 @@ def _scene(scene, base_model, fraction=0.2, seed=0):
     return labels, scheme, split, built
 
 
-def test_unlabelled_pixels_give_no_gradient(scene, base_model):
+def test_unlabelled_pixels_give_no_gradient(labelled_scene, finetune_base):
     """The loss of a real training batch: its gradient is zero at every unlabelled pixel."""
-    _, scheme, _, built = _scene(scene, base_model)
+    _, scheme, _, built = _scene(labelled_scene, finetune_base)
     sampler = CropSampler(built, len(scheme), 64, Normalisation(255.0, (0.5,) * 3, (0.25,) * 3), 0)
     _, targets = sampler.batch(4)
     unlabelled = targets == UNLABELLED
@@ -49,23 +49,23 @@ def test_unlabelled_pixels_give_no_gradient(scene, base_model):
     assert torch.all(gradient[~unlabelled] > 0)
 
 
-def test_training_pixels_are_exactly_the_training_polygons(scene, base_model):
-    _, _, split, built = _scene(scene, base_model)
+def test_training_pixels_are_exactly_the_training_polygons(labelled_scene, finetune_base):
+    _, _, split, built = _scene(labelled_scene, finetune_base)
     (window,) = built.windows  # one scene of overlapping boxes: one window
-    assert window.shape == scene.classes.shape
+    assert window.shape == labelled_scene.classes.shape
     train = window.train != UNLABELLED
     holdout = window.holdout != UNLABELLED
     assert not (train & holdout).any()
-    assert np.array_equal(train | holdout, scene.labelled)
-    assert np.array_equal(window.train[train], scene.classes[train])
-    assert np.array_equal(window.holdout[holdout], scene.classes[holdout])
+    assert np.array_equal(train | holdout, labelled_scene.labelled)
+    assert np.array_equal(window.train[train], labelled_scene.classes[train])
+    assert np.array_equal(window.holdout[holdout], labelled_scene.classes[holdout])
     assert split.holdout_polygons > 0 and split.train_polygons > split.holdout_polygons
 
 
-def test_whole_polygons_are_held_out_from_one_side(scene, base_model):
+def test_whole_polygons_are_held_out_from_one_side(labelled_scene, finetune_base):
     from osgeo import ogr
 
-    labels, scheme, split, _ = _scene(scene, base_model, seed=5)
+    labels, scheme, split, _ = _scene(labelled_scene, finetune_base, seed=5)
     for index in range(len(scheme)):
         members = [i for i, p in enumerate(labels.polygons) if scheme.index_of(p.value) == index]
         held = [i for i in members if split.holdout_class[i] != UNLABELLED]
@@ -86,8 +86,8 @@ def test_whole_polygons_are_held_out_from_one_side(scene, base_model):
         assert min(held) >= max(kept)
 
 
-def test_a_class_with_one_polygon_trains_and_is_named_as_unscored(scene, base_model):
-    labels, scheme, _, _ = _scene(scene, base_model)
+def test_a_class_with_one_polygon_trains_and_is_named_as_unscored(labelled_scene, finetune_base):
+    labels, scheme, _, _ = _scene(labelled_scene, finetune_base)
     first_building = next(p for p in labels.polygons if p.value == "building")
     labels.polygons[:] = [p for p in labels.polygons if p.value != "building"] + [first_building]
     split = split_polygons(labels, scheme, 0.2, 0)
@@ -96,11 +96,13 @@ def test_a_class_with_one_polygon_trains_and_is_named_as_unscored(scene, base_mo
 
 
 @pytest.mark.parametrize("architecture", ["cse_unet_study", "cse_unet", "resnet34_unet"])
-def test_weights_read_from_an_exported_onnx_reproduce_it(export_base_model, tmp_path, architecture):
+def test_weights_read_from_an_exported_onnx_reproduce_it(
+    export_finetune_base, tmp_path, architecture
+):
     """BatchNorms folded into the convolutions by the exporter are unfolded exactly enough."""
     import onnxruntime as ort
 
-    path = export_base_model(tmp_path / f"{architecture}.onnx", architecture)
+    path = export_finetune_base(tmp_path / f"{architecture}.onnx", architecture)
     base = load_base_model(str(path))
     tile = torch.from_numpy(np.random.default_rng(1).standard_normal((2, 3, 64, 64), np.float32))
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -140,18 +142,18 @@ def test_categorized_colours_are_read_from_a_qml_style():
     assert parse_categorized_colors(QML, "other_field") == {}
 
 
-def test_a_qml_beside_the_labels_colours_new_classes(scene_factory, tmp_path):
-    scene = scene_factory(names=["water", "forest", "field"])
+def test_a_qml_beside_the_labels_colours_new_classes(labelled_scene_factory, tmp_path):
+    labelled_scene = labelled_scene_factory(names=["water", "forest", "field"])
     (tmp_path / "labels.qml").write_text(QML)
-    labels = read_labels(str(scene.labels))
+    labels = read_labels(str(labelled_scene.labels))
     assert labels.style_colors == {"water": (31, 120, 180), "forest": (0, 100, 0)}
 
 
-def test_cli_writes_a_model_the_engine_runs(scene, base_model, tmp_path):
+def test_cli_writes_a_model_the_engine_runs(labelled_scene, finetune_base, tmp_path):
     out = tmp_path / "cli.onnx"
     command = [
-        sys.executable, "-m", "trainer", "finetune", "--image", str(scene.image),
-        "--labels", f"{scene.labels}|layername=labels", "--model", str(base_model),
+        sys.executable, "-m", "trainer", "finetune", "--image", str(labelled_scene.image),
+        "--labels", f"{labelled_scene.labels}|layername=labels", "--model", str(finetune_base),
         "--out", str(out), "--epochs", "2", "--steps-per-epoch", "3", "--crop", "64",
         "--batch-size", "2", "--device", "cpu", "--threads", "1",
     ]  # fmt: skip
@@ -160,11 +162,11 @@ def test_cli_writes_a_model_the_engine_runs(scene, base_model, tmp_path):
     assert f"wrote {out}" in done.stdout and "held-out mIoU" in done.stdout
     classes = tmp_path / "classes.tif"
     segmented = subprocess.run(
-        [sys.executable, "-m", "engine", "segment", str(scene.image), "--model", str(out),
+        [sys.executable, "-m", "engine", "segment", str(labelled_scene.image), "--model", str(out),
          "--output", str(classes)],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert segmented.returncode == 0, segmented.stderr
-    assert gdal.Open(str(classes)).RasterXSize == scene.classes.shape[1]
+    assert gdal.Open(str(classes)).RasterXSize == labelled_scene.classes.shape[1]
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "already exists" in again.stderr

@@ -59,7 +59,8 @@ def test_package_zip_holds_plugin_files_only(tmp_path):
     assert all(name.startswith("aerial_segmentation/") for name in names)
     assert "aerial_segmentation/qgis_common/job_task.py" in names
     assert "aerial_segmentation/engine/jobs/segment.py" in names
-    for forbidden in ("/tests/", "/.venv/", "__pycache__", "/.git/", "/trainer/", "/runs/"):
+    assert "aerial_segmentation/trainer/finetune/request.py" in names  # fine-tuning in QGIS
+    for forbidden in ("/tests/", "/.venv/", "__pycache__", "/.git/", "/runs/", "/bench/"):
         assert not [n for n in names if forbidden in n], forbidden
     assert not list(tmp_path.glob("*.part"))
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from . import engine_inputs, tiny_inputs
+from . import engine_inputs, finetune_inputs, tiny_inputs
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +100,33 @@ def make_dock(plugin_package, plugin_iface, clean_project, isolated_settings):
         dock.shutdown()
         dock.deleteLater()
     QApplication.processEvents()
+
+
+# ---- fine-tuning: a small trained base model and a scene it gets wrong (other colours) -----
+
+
+@pytest.fixture(scope="session")
+def finetune_base(tmp_path_factory) -> Path:
+    return finetune_inputs.export_model(tmp_path_factory.mktemp("base") / "tiny_base.onnx")
+
+
+@pytest.fixture(scope="session")
+def export_finetune_base():
+    """``export_finetune_base(path, architecture)``: a small trained base model of any kind."""
+    return finetune_inputs.export_model
+
+
+@pytest.fixture(scope="session")
+def finetune_base_classes() -> list[str]:
+    return list(finetune_inputs.BASE_CLASSES)
+
+
+@pytest.fixture()
+def labelled_scene(tmp_path) -> finetune_inputs.Scene:
+    return finetune_inputs.make_scene(tmp_path)
+
+
+@pytest.fixture()
+def labelled_scene_factory(tmp_path):
+    """``labelled_scene_factory(names=[...])``: the scene, its labels with other class names."""
+    return lambda **kwargs: finetune_inputs.make_scene(tmp_path, **kwargs)

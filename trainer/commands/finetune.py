@@ -10,6 +10,9 @@ import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from trainer.finetune.request import DEFAULT_HOLDOUT_FRACTION, TrainingPlan
+
+    plan = TrainingPlan()
     parser.add_argument("--image", required=True, help="the orthophoto (any raster GDAL opens)")
     parser.add_argument(
         "--labels",
@@ -25,21 +28,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", required=True, help="the new .onnx model to write")
     budget = parser.add_mutually_exclusive_group()
-    budget.add_argument("--minutes", type=float, help="training time budget (default 3)")
+    budget.add_argument(
+        "--minutes", type=float, help=f"training time budget in minutes ({plan.minutes:g})"
+    )
     budget.add_argument("--epochs", type=int, help="train this many epochs instead")
-    parser.add_argument("--steps-per-epoch", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--crop", type=int, default=256, help="training crop size in pixels")
-    parser.add_argument("--lr", type=float, default=5e-4, help="peak learning rate")
+    parser.add_argument("--steps-per-epoch", type=int, default=plan.steps_per_epoch)
+    parser.add_argument("--batch-size", type=int, default=plan.batch_size)
+    parser.add_argument("--crop", type=int, default=plan.crop, help="training crop in pixels")
+    parser.add_argument("--lr", type=float, default=plan.learning_rate, help="peak learning rate")
     parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=plan.seed)
     parser.add_argument(
         "--native-gsd",
         action="store_true",
         help="train at the image's own pixel size instead of the base model's",
     )
     parser.add_argument(
-        "--holdout", type=float, default=0.2, help="fraction of polygons held out (0.2)"
+        "--holdout",
+        type=float,
+        default=DEFAULT_HOLDOUT_FRACTION,
+        help=f"fraction of each class's polygons held out ({DEFAULT_HOLDOUT_FRACTION:g})",
     )
     parser.add_argument(
         "--keep-base-classes",
@@ -53,13 +61,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from engine.errors import EngineError
-    from trainer.finetune.job import FinetuneOptions, run_finetune
-    from trainer.finetune.loop import TrainingPlan
+    from engine.jobs import CLI, run_job
+    from trainer.finetune.request import DEFAULT_MINUTES, FinetuneJob, FinetuneRequest, TrainingPlan
 
-    minutes = None if args.epochs else (args.minutes or 3.0)
     plan = TrainingPlan(
-        minutes=minutes,
+        minutes=None if args.epochs else (args.minutes or DEFAULT_MINUTES),
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
         batch_size=args.batch_size,
@@ -67,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         learning_rate=args.lr,
         seed=args.seed,
     )
-    options = FinetuneOptions(
+    request = FinetuneRequest(
         image=args.image,
         labels=args.labels,
         base_model=args.model,
@@ -89,16 +95,18 @@ def run(args: argparse.Namespace) -> int:
         bar.set_postfix_str(message, refresh=True)
 
     try:
-        result = run_finetune(options, progress)
-    except EngineError as error:
-        bar.close()
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        outcome = run_job(FinetuneJob(request), CLI, progress)
     except KeyboardInterrupt:
         bar.close()
         print("interrupted: no model was written", file=sys.stderr)
         return 130
     bar.close()
+    if not outcome.ok:
+        print(f"error: {outcome.message}", file=sys.stderr)
+        if outcome.traceback:
+            print(outcome.traceback, file=sys.stderr)
+        return 1 if outcome.status == "cancelled" else 2
+    result = outcome.result
     print(f"wrote {result.path} and {result.card.name}")
     print(f"  classes: {', '.join(result.classes)}", end="")
     print(f" (new: {', '.join(result.new_classes)})" if result.new_classes else "")

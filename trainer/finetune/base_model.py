@@ -53,8 +53,9 @@ def resolve_base_path(spec: str | os.PathLike, bundled_dir: Path | None = None) 
             return candidate
     known = sorted(p.stem for p in folder.glob("*.onnx")) if folder.is_dir() else []
     raise FinetuneError(
-        f"base model '{text}' not found: give a bundled model name "
-        f"({', '.join(known) or 'none installed'}) or the path of an .onnx model or checkpoint"
+        f"base model '{text}' not found: choose with {{option}} a bundled model "
+        f"({', '.join(known) or 'none installed'}), an .onnx model or a training checkpoint",
+        option="base_model",
     )
 
 

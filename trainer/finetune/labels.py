@@ -63,7 +63,7 @@ def read_labels(spec: str | os.PathLike, class_field: str = "class") -> LabelSet
     """Open ``spec`` as vector labels, else as a label raster."""
     path, _ = split_layer_spec(str(spec))
     if not Path(path).exists() and not path.startswith("/vsi"):
-        raise FinetuneError(f"label file not found: {path}")
+        raise FinetuneError(f"label file not found: {path}; check {{option}}", option="labels")
     if _is_vector(path):
         return read_vector_labels(str(spec), class_field)
     return read_raster_labels(path)
@@ -90,7 +90,9 @@ def read_vector_labels(spec: str, class_field: str = "class") -> LabelSet:
     if field_name is None:
         raise FinetuneError(
             f"the label layer '{layer.GetName()}' has no field '{class_field}'; its fields: "
-            f"{', '.join(names) or 'none'}. Choose the field that holds the class names"
+            f"{', '.join(names) or 'none'}. Choose the field that holds the class names with "
+            "{option}",
+            option="class_field",
         )
     field_type = definition.GetFieldDefn(definition.GetFieldIndex(field_name)).GetType()
     integer_field = field_type in (ogr.OFTInteger, ogr.OFTInteger64)

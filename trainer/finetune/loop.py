@@ -26,23 +26,12 @@ from engine.errors import Cancelled
 
 from .labels import UNLABELLED
 from .network import freeze_batchnorm, predict_window
+from .request import TrainingPlan
 from .sampling import CropSampler, Normalisation
 from .scene import TrainingScene
 
 WARMUP_FRACTION = 0.05
 Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class TrainingPlan:
-    minutes: float | None = 3.0  # stop after this much training time (None: epochs only)
-    epochs: int | None = None  # stop after this many epochs (None: the time budget only)
-    steps_per_epoch: int = 20
-    batch_size: int = 4
-    crop: int = 256
-    learning_rate: float = 5e-4
-    weight_decay: float = 1e-4
-    seed: int = 0
 
 
 @dataclass

@@ -17,8 +17,7 @@ from osgeo import ogr
 
 from .classes import ClassScheme
 from .labels import UNLABELLED, LabelSet
-
-DEFAULT_HOLDOUT_FRACTION = 0.2
+from .request import DEFAULT_HOLDOUT_FRACTION
 
 
 @dataclass(frozen=True)

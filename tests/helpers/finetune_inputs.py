@@ -1,4 +1,4 @@
-"""A tiny base model (random weights: it gets everything wrong) and a small labelled scene.
+"""Fine-tuning inputs: a small base model that knows one colouring, a scene in another.
 
 The scene is a mosaic of rectangles of three classes at 20 cm; each class has its own
 colour and texture, so a small network learns it from sparse polygons in a few epochs.
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 from osgeo import gdal, osr
 
@@ -127,30 +126,3 @@ def export_model(path: Path, architecture: str = "cse_unet_study", seed: int = 0
     )  # fmt: skip
     export_onnx(model.eval(), meta, path, TILE)
     return path
-
-
-@pytest.fixture(scope="session")
-def base_model(tmp_path_factory) -> Path:
-    return export_model(tmp_path_factory.mktemp("base") / "tiny_base.onnx")
-
-
-@pytest.fixture(scope="session")
-def export_base_model():
-    """``export_base_model(path, architecture)``: a small trained base model of any kind."""
-    return export_model
-
-
-@pytest.fixture()
-def scene(tmp_path) -> Scene:
-    return make_scene(tmp_path)
-
-
-@pytest.fixture()
-def scene_factory(tmp_path):
-    """``scene_factory(names=[...])``: the scene with other class names in its labels."""
-    return lambda **kwargs: make_scene(tmp_path, **kwargs)
-
-
-@pytest.fixture(scope="session")
-def base_classes() -> list[str]:
-    return list(BASE_CLASSES)

@@ -1,4 +1,4 @@
-"""One fine-tuning run, from files to a model file: what the CLI, Processing and the panel call.
+"""One fine-tuning run, from files to a model file (the heavy part of :class:`FinetuneJob`).
 
 QGIS-free: the QGIS side passes the label layer as a file (or a temporary copy of the
 selected features) and its categorized colours; progress is ``(fraction, message)`` and a
@@ -8,7 +8,7 @@ selected features) and its categorized colours; progress is ``(fraction, message
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,34 +22,17 @@ from .base_model import BaseModel, load_base_model
 from .classes import ClassScheme, build_scheme
 from .errors import FinetuneError
 from .labels import LabelSet, read_labels
-from .loop import HoldoutScorer, TrainingOutcome, TrainingPlan, train
+from .loop import HoldoutScorer, TrainingOutcome, train
 from .network import fit_head, freeze_batchnorm
 from .record import finetune_record
+from .request import FinetuneRequest, TrainingPlan
 from .sampling import CropSampler, Normalisation
 from .scene import TrainingScene, build_scene
-from .split import DEFAULT_HOLDOUT_FRACTION, HoldoutSplit, split_polygons
+from .split import HoldoutSplit, split_polygons
 
 Progress = Callable[[float, str], None]
 # Share of the progress bar before and after training (reading, export).
 PREPARE_SHARE, EXPORT_SHARE = 0.05, 0.05
-
-
-@dataclass(frozen=True)
-class FinetuneOptions:
-    image: str
-    labels: str  # polygon file (``path|layername=x``) or class-index raster
-    base_model: str  # bundled name, .onnx, or checkpoint
-    output: str  # .onnx to write
-    class_field: str = "class"
-    plan: TrainingPlan = field(default_factory=TrainingPlan)
-    device: str = "auto"  # auto | cpu | cuda
-    native_gsd: bool = False  # train at the raster's own GSD instead of the model's
-    holdout_fraction: float = DEFAULT_HOLDOUT_FRACTION
-    keep_base_classes: bool = False  # keep every base class, not only those labelled
-    class_colors: dict[str, tuple[int, int, int]] = field(default_factory=dict)
-    overwrite: bool = False
-    threads: int | None = None
-    command: str = ""  # the command line, for the model card (empty inside QGIS)
 
 
 @dataclass
@@ -71,7 +54,8 @@ class FinetuneResult:
 
 def pick_device(requested: str) -> tuple[torch.device, list[str]]:
     if requested not in ("auto", "cpu", "cuda"):
-        raise FinetuneError(f"unknown device '{requested}': use auto, cpu or cuda")
+        raise FinetuneError(f"unknown device '{requested}': set {{option}} to auto, cpu or cuda",
+                            option="device")  # fmt: skip
     if requested in ("auto", "cuda") and torch.cuda.is_available():
         return torch.device("cuda"), []
     notes = ["CUDA was asked for but torch sees no CUDA GPU: training on the CPU"]
@@ -79,18 +63,27 @@ def pick_device(requested: str) -> tuple[torch.device, list[str]]:
 
 
 def run_finetune(
-    options: FinetuneOptions,
+    options: FinetuneRequest,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> FinetuneResult:
     report = progress or (lambda fraction, message: None)
     output = Path(options.output)
     if output.suffix.lower() != ".onnx":
-        raise FinetuneError(f"the new model must be an .onnx file, not {output.name}")
+        raise FinetuneError(
+            f"the new model is an .onnx file: give {{option}} a name ending in .onnx, not "
+            f"'{output.name}'",
+            option="output",
+        )
     if output.exists() and not options.overwrite:
-        raise FinetuneError(f"{output} already exists: choose another name for the new model")
+        raise FinetuneError(
+            f"{output} already exists: choose another file with {{option}}", option="output"
+        )
     if not output.parent.is_dir():
-        raise FinetuneError(f"the folder {output.parent} does not exist")
+        raise FinetuneError(
+            f"the folder {output.parent} does not exist: choose another file with {{option}}",
+            option="output",
+        )
     threads = torch.get_num_threads()
     if options.threads:
         torch.set_num_threads(options.threads)
@@ -101,7 +94,7 @@ def run_finetune(
 
 
 def _run(
-    options: FinetuneOptions, output: Path, report: Progress, cancel: CancelToken | None
+    options: FinetuneRequest, output: Path, report: Progress, cancel: CancelToken | None
 ) -> FinetuneResult:
     report(0.0, "reading the base model")
     base = load_base_model(options.base_model)
@@ -151,8 +144,8 @@ def _run(
     report(1 - EXPORT_SHARE, "writing the model")
     new_meta = _metadata(options, base, labels, scheme, split, scene, outcome, device)
     record = finetune_record(
-        base_name=base.name, base=meta, image=Path(options.image).name,
-        label_source=labels.source, scheme=scheme, split=split, scene=scene, plan=plan,
+        base_name=base.name, base=meta, image=_image_name(options),
+        label_source=_labels_name(options, labels), scheme=scheme, split=split, scene=scene, plan=plan,
         outcome=outcome, device=device.type, command=options.command,
     )  # fmt: skip
     from trainer.export import export_onnx
@@ -180,6 +173,14 @@ def _run(
     )
 
 
+def _image_name(options: FinetuneRequest) -> str:
+    return options.image_name or Path(options.image).name
+
+
+def _labels_name(options: FinetuneRequest, labels: LabelSet) -> str:
+    return options.labels_name or labels.source
+
+
 def _check_training_pixels(scene: TrainingScene, scheme: ClassScheme) -> None:
     counts = scene.class_pixels("train", len(scheme))
     if (counts > 0).sum() < 2:
@@ -198,13 +199,11 @@ def _crop_size(scene: TrainingScene, crop: int, divisor: int) -> int:
 
 
 def _with_crop(plan: TrainingPlan, crop: int) -> TrainingPlan:
-    from dataclasses import replace
-
     return replace(plan, crop=crop)
 
 
 def _metadata(
-    options: FinetuneOptions,
+    options: FinetuneRequest,
     base: BaseModel,
     labels: LabelSet,
     scheme: ClassScheme,
@@ -240,8 +239,8 @@ def _metadata(
         architecture=meta.architecture,
         architecture_args={**meta.architecture_args, "classes": len(scheme)},
         training_data=(
-            f"fine-tuned from {base.name} on {Path(options.image).name} with labels from "
-            f"{labels.source} ({split.train_polygons} polygons trained, "
+            f"fine-tuned from {base.name} on {_image_name(options)} with labels from "
+            f"{_labels_name(options, labels)} ({split.train_polygons} polygons trained, "
             f"{split.holdout_polygons} held out) at {gsd}"
         ),
         metrics=metrics,
