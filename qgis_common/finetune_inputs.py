@@ -25,6 +25,8 @@ from qgis.core import (
 
 PLUGIN_DIR = Path(__file__).resolve().parent.parent
 LABEL_LAYER = "labels"
+# The class values' field in the temporary file: never a name GeoPackage reserves ("fid").
+LABEL_FIELD = "class_value"
 _POLYGON_TYPES = (ogr.wkbPolygon, ogr.wkbMultiPolygon, ogr.wkbCurvePolygon, ogr.wkbMultiSurface)
 
 
@@ -40,7 +42,8 @@ def write_label_file(
     path: Path,
     layer_name: str,
 ) -> int:
-    """Polygons and their class values into a GeoPackage layer ``labels``; the count."""
+    """Polygons and their class values into a GeoPackage layer ``labels`` (field
+    ``LABEL_FIELD``); the count."""
     index = fields.indexFromName(class_field)
     if index < 0:
         names = ", ".join(f.name() for f in fields) or "none"
@@ -57,7 +60,7 @@ def write_label_file(
         srs = osr.SpatialReference()
         srs.ImportFromWkt(crs_wkt)
     layer = dataset.CreateLayer(LABEL_LAYER, srs=srs, geom_type=ogr.wkbMultiPolygon)
-    layer.CreateField(ogr.FieldDefn(class_field, ogr.OFTInteger64 if integer else ogr.OFTString))
+    layer.CreateField(ogr.FieldDefn(LABEL_FIELD, ogr.OFTInteger64 if integer else ogr.OFTString))
     count = 0
     for feature in features:
         geometry = feature.geometry()
@@ -71,7 +74,7 @@ def write_label_file(
         out = ogr.Feature(layer.GetLayerDefn())
         value = feature.attribute(index)
         if value is not None and str(value).strip() not in ("", "NULL"):
-            out.SetField(class_field, int(value) if integer else str(value))
+            out.SetField(LABEL_FIELD, int(value) if integer else str(value))
         out.SetGeometry(ogr.ForceToMultiPolygon(shape))
         layer.CreateFeature(out)
         count += 1

@@ -30,6 +30,7 @@ from ..engine.errors import EngineError
 from ..engine.jobs.dependencies import check_dependencies, check_training_dependencies
 from ..engine.jobs.model_catalog import list_models, resolve_model
 from ..qgis_common.finetune_inputs import (
+    LABEL_FIELD,
     LabelLayerError,
     categorized_colors,
     import_trainer,
@@ -205,7 +206,7 @@ class FinetuneAlgorithm(QgsProcessingAlgorithm):
             labels=str(labels),
             base_model=self._base_model(parameters, context, user_models),
             output=output,
-            class_field=class_field,
+            class_field=LABEL_FIELD,
             plan=plan,
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
             class_colors=categorized_colors(layer, class_field) if layer is not None else {},
