@@ -43,6 +43,7 @@ from qgis.PyQt.QtWidgets import (
     QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -71,6 +72,7 @@ from ..qgis_common.styling import (
 from .band_picker import BandPicker
 from .option_form import OptionForm, narrow_combo
 from .panel_text import describe_devices, format_area, model_card_html, result_summary
+from .teach_panel import TeachPanel
 
 SETTINGS_PREFIX = "aerial_segmentation/"
 OPTIONS_PREFIX = SETTINGS_PREFIX + "options/"
@@ -260,7 +262,13 @@ class SegmentationDock(QgsDockWidget):
         outer.setSpacing(0)
         outer.addWidget(scroll, 1)
         outer.addWidget(footer)
-        self.setWidget(container)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(container, "Segment")
+        self.teach = TeachPanel(self.iface, self.settings, self.user_models_dir, self.model_items)
+        self.teach.model_ready.connect(self.use_new_model)
+        self.tabs.addTab(self.teach, "Teach")
+        self.setWidget(self.tabs)
 
     @staticmethod
     def _form(box: QGroupBox) -> QFormLayout:
@@ -333,6 +341,20 @@ class SegmentationDock(QgsDockWidget):
         else:
             self._select_data(self.model_combo, str(wanted))
             self._model_changed()
+        self.teach.refresh_models()
+
+    def model_items(self) -> list[tuple[str, str]]:
+        """(label, path) of the models listed: what the Teach tab offers as base models."""
+        combo = self.model_combo
+        return [(combo.itemText(i), combo.itemData(i)) for i in range(combo.count())]
+
+    def use_new_model(self, path: Path) -> None:
+        """A model the Teach tab wrote: listed in My models, selected, Segment in front."""
+        if self.user_models_dir() is None:
+            self.settings.setValue(SETTINGS_PREFIX + "user_models_dir", str(Path(path).parent))
+        self.refresh_models()
+        self.set_model_path(Path(path))
+        self.tabs.setCurrentIndex(0)
 
     def set_model_path(self, path: Path) -> None:
         """Select a model file (adding it to the list if it is not there)."""
@@ -341,6 +363,7 @@ class SegmentationDock(QgsDockWidget):
         if index < 0:
             self.model_combo.addItem(f"{path.stem} (file)", str(path))
             index = self.model_combo.count() - 1
+            self.teach.refresh_models()  # a file the Teach tab may start from too
         self.model_combo.setCurrentIndex(index)
         self._model_changed()
 
@@ -701,6 +724,7 @@ class SegmentationDock(QgsDockWidget):
     def shutdown(self) -> None:
         """Stop whatever the panel started before the plugin is unloaded."""
         self.save_settings()
+        self.teach.shutdown()
         project = QgsProject.instance()
         for signal in (project.layersAdded, project.layersRemoved):
             try:

@@ -130,3 +130,21 @@ def model_card_html(metadata, path: Path) -> str:
         text += "<br><small>The model file states " + html.escape("; ".join(unstated))
         text += ".</small>"
     return text
+
+
+def teach_result_text(result) -> str:
+    """The Teach tab's result: the held-out score before and after, per class (rich text)."""
+    name = html.escape(result.path.stem)
+    lines = [f"<b>{name}</b>: {html.escape(', '.join(result.classes))}"]
+    if result.holdout_miou is None:
+        lines.append("No held-out score: give each class two or more polygons to get one.")
+    else:
+        lines.append(
+            f"Held-out mIoU <b>{result.base_holdout_miou:.2f} → {result.holdout_miou:.2f}</b> "
+            f"after {result.train_seconds / 60:.1f} min on {html.escape(result.device.upper())}"
+        )
+        lines += [
+            f"&nbsp;&nbsp;{html.escape(cls)}: {iou:.2f}" for cls, iou in result.holdout_iou.items()
+        ]
+    lines += [f"<font color='#555'>{html.escape(note)}</font>" for note in result.notes]
+    return "<br>".join(lines)
