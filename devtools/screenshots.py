@@ -184,6 +184,59 @@ def grab_panel(dock, path: Path, width: int = 300) -> None:
     dock.widget().grab().save(str(path))
 
 
+def teach_screenshot(dock, workdir: Path, path: Path, minutes: float) -> None:
+    """The Teach tab after a real fine-tuning run: the README's example (the UAV orthophoto,
+    polygons of three classes of the analyst's own) taught to the selected base model."""
+    from qgis.core import (
+        QgsCategorizedSymbolRenderer,
+        QgsFillSymbol,
+        QgsProject,
+        QgsRasterLayer,
+        QgsRendererCategory,
+        QgsSettings,
+        QgsVectorLayer,
+    )
+    from qgis.PyQt.QtWidgets import QApplication
+
+    from devtools.finetune_example import COLOURS, IMAGE, write_labels
+
+    QgsSettings().setValue("aerial_segmentation/user_models_dir", str(workdir / "models"))
+    dock.refresh_models()
+    labels = write_labels(workdir / "teach_labels.gpkg")
+    raster = QgsRasterLayer(str(IMAGE), "uav_orthophoto", "gdal")
+    polygons = QgsVectorLayer(f"{labels}|layername=labels", "field labels", "ogr")
+    categories = [
+        QgsRendererCategory(
+            name, QgsFillSymbol.createSimple({"color": ",".join(map(str, c))}), name
+        )
+        for name, c in COLOURS.items()
+    ]
+    polygons.setRenderer(QgsCategorizedSymbolRenderer("class", categories))
+    QgsProject.instance().addMapLayers([raster, polygons])
+    teach = dock.teach
+    teach.raster_combo.setLayer(raster)
+    teach.labels_combo.setLayer(polygons)
+    teach.native_check.setChecked(True)  # 2 cm: the painted marks are a few pixels wide
+    teach.minutes_spin.setValue(minutes)
+    dock.tabs.setCurrentIndex(1)
+    if teach.run_finetuning() is None:
+        raise SystemExit(f"The Teach tab did not start: {teach.status_label.text()}")
+    while teach.task is not None:
+        QApplication.processEvents()
+        time.sleep(0.05)
+    if teach.last_outcome.status != "ok":
+        raise SystemExit(f"Fine-tuning failed: {teach.last_outcome.message}")
+    dock.tabs.setCurrentIndex(1)  # the panel moves to Segment when a model is ready
+    dock.resize(300, 3000)
+    QApplication.processEvents()
+    scroll = teach.findChild(type(dock.scroll_area))
+    content = scroll.widget().layout().totalHeightForWidth(scroll.viewport().width())
+    footer = teach.run_button.parentWidget()
+    dock.resize(300, content + footer.sizeHint().height() + dock.tabs.tabBar().height() + 30)
+    QApplication.processEvents()
+    dock.widget().grab().save(str(path))
+
+
 def render_layers(layers, extent, crs, size) -> object:
     from qgis.core import QgsMapRendererParallelJob, QgsMapSettings
     from qgis.PyQt.QtCore import QSize
@@ -276,6 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="use the drawn scene and nearest-colour model even when a model is bundled",
     )
+    parser.add_argument(
+        "--teach-minutes",
+        type=float,
+        default=2.0,
+        help="also picture the Teach tab after fine-tuning this long (0: skip; skipped with "
+        "--stand-in)",
+    )
     args = parser.parse_args(argv)
 
     workdir = Path(tempfile.mkdtemp(prefix="screenshots_"))
@@ -317,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
     render_result(source, result, dock.model_metadata(Path(model)), args.out / "result.png")
     print(f"wrote {args.out / 'panel.png'} and {args.out / 'result.png'}")
     print(outcome.result.summary())
+    if args.teach_minutes > 0 and not args.stand_in:
+        teach_screenshot(dock, workdir, args.out / "teach.png", args.teach_minutes)
+        print(f"wrote {args.out / 'teach.png'}")
     # Qt objects go before QGIS does, or the interpreter crashes on its way out.
     dock.shutdown()
     project.removeAllMapLayers()

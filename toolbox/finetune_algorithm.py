@@ -14,6 +14,7 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
@@ -50,6 +51,7 @@ class FinetuneAlgorithm(QgsProcessingAlgorithm):
     MODEL = "MODEL"
     MINUTES = "MINUTES"
     DEVICE = "DEVICE"
+    IMAGE_RESOLUTION = "IMAGE_RESOLUTION"
     OUTPUT = "OUTPUT"
     HOLDOUT_MIOU = "HOLDOUT_MIOU"
     BASE_HOLDOUT_MIOU = "BASE_HOLDOUT_MIOU"
@@ -86,6 +88,8 @@ class FinetuneAlgorithm(QgsProcessingAlgorithm):
             "Class names that match the base model's keep its classes and colours; other names "
             "become new classes, coloured by the layer's categorized style.\n"
             "MODEL: the model to start from (a bundled model, one of yours, an .onnx file).\n"
+            "IMAGE_RESOLUTION: train at the raster's own pixel size instead of resampling it to "
+            "the base model's (fine detail, e.g. drone imagery).\n"
             "MINUTES: training time. About a fifth of each class's polygons are held out to "
             "score the model after every epoch; the best weights are kept.\n"
             "OUTPUT: the new .onnx model (a model card .md is written beside it). Give it to "
@@ -132,6 +136,11 @@ class FinetuneAlgorithm(QgsProcessingAlgorithm):
         )  # fmt: skip
         self.addParameter(
             QgsProcessingParameterEnum(self.DEVICE, "Device", options=list(DEVICES), defaultValue=0)
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.IMAGE_RESOLUTION, "Train at the image's own resolution", defaultValue=False
+            )
         )
         self.addParameter(
             QgsProcessingParameterFileDestination(
@@ -209,6 +218,7 @@ class FinetuneAlgorithm(QgsProcessingAlgorithm):
             class_field=LABEL_FIELD,
             plan=plan,
             device=DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)],
+            native_gsd=self.parameterAsBool(parameters, self.IMAGE_RESOLUTION, context),
             class_colors=categorized_colors(layer, class_field) if layer is not None else {},
             overwrite=True,  # Processing's convention: the destination given is written
             image_name=raster.name(),

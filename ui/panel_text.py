@@ -134,7 +134,8 @@ def model_card_html(metadata, path: Path) -> str:
 
 def teach_result_text(result) -> str:
     """The Teach tab's result: the held-out score before and after, per class (rich text)."""
-    name = html.escape(result.path.stem)
+    # A zero-width space after each underscore lets a long file name wrap in a narrow panel.
+    name = html.escape(result.path.stem).replace("_", "_\u200b")
     lines = [f"<b>{name}</b>: {html.escape(', '.join(result.classes))}"]
     if result.holdout_miou is None:
         lines.append("No held-out score: give each class two or more polygons to get one.")

@@ -137,6 +137,12 @@ class TeachPanel(QWidget):
         for key, label in DEVICES:
             self.device_combo.addItem(label, key)
         form.addRow("Device", self.device_combo)
+        self.native_check = QCheckBox("the image's own")
+        self.native_check.setToolTip(
+            "Off: the image is resampled to the base model's resolution, as segmentation does. "
+            "On: the new model works at the image's pixel size (fine detail, e.g. drone imagery)."
+        )
+        form.addRow("Resolution", self.native_check)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("name of the new model")
         self.name_edit.textEdited.connect(lambda _: setattr(self, "_name_edited", True))
@@ -152,6 +158,7 @@ class TeachPanel(QWidget):
         self.result_label.setObjectName("teachResult")
         self.result_label.setWordWrap(True)
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.setMinimumWidth(1)  # long names wrap (teach_result_text)
         self.result_label.setVisible(False)
         layout.addWidget(self.result_label)
         layout.addStretch(1)
@@ -303,6 +310,7 @@ class TeachPanel(QWidget):
             class_field=LABEL_FIELD,
             plan=module.TrainingPlan(minutes=self.minutes_spin.value()),
             device=self.device_combo.currentData(),
+            native_gsd=self.native_check.isChecked(),
             class_colors=categorized_colors(layer, field),
             overwrite=overwrite,
             image_name=raster.name(),

@@ -41,7 +41,10 @@ def test_algorithm_has_the_documented_parameters(provider):
     alg = QgsApplication.processingRegistry().algorithmById(ALG_ID)
     assert alg is not None and alg.displayName() == "Fine-tune model on labelled polygons"
     names = [p.name() for p in alg.parameterDefinitions()]
-    assert names == ["INPUT", "LABELS", "CLASS_FIELD", "MODEL", "MINUTES", "DEVICE", "OUTPUT"]
+    assert names == [
+        "INPUT", "LABELS", "CLASS_FIELD", "MODEL", "MINUTES", "DEVICE", "IMAGE_RESOLUTION",
+        "OUTPUT",
+    ]  # fmt: skip
     assert alg.parameterDefinition("CLASS_FIELD").parentLayerParameterName() == "LABELS"
     assert alg.parameterDefinition("DEVICE").options() == ["auto", "cpu", "cuda"]
     outputs = [o.name() for o in alg.outputDefinitions()]
