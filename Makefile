@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test lint pytest demo package bench screenshots clean
+.PHONY: setup test lint pytest demo package bench screenshots clean qt6-check
 
 setup:
 	@bash devtools/setup.sh
@@ -31,6 +31,10 @@ package: setup
 
 bench: setup
 	$(PY) bench/run_all.py
+
+# Qt5-only forms (unscoped enums, exec_, PyQt5 imports ...) in the plugin's shipped modules.
+qt6-check: setup
+	$(PY) -m devtools.qt6_check
 
 clean:
 	rm -rf dist build .pytest_cache .ruff_cache .qgis-settings demo_output
