@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from devtools.qgis_enum_table import TABLE, lookup, resolves
+from devtools.qgis_enum_table import MODULE, TABLE, lookup, resolves
 
 ROOT = Path(__file__).resolve().parent.parent
 QT_MODULES = (
@@ -128,6 +128,14 @@ def pyqt6_api() -> dict[str, dict[str, QtClass]]:
 @cache
 def qgis_table() -> dict:
     return json.loads(TABLE.read_text(encoding="utf-8"))
+
+
+@cache
+def qgis_classes() -> frozenset[str]:
+    """The QGIS classes the table knows enums of (or knew, in older releases)."""
+    table = qgis_table()
+    gone = {path.split(".")[0] for path in table["gone"]}
+    return frozenset(table["bases"]) | set(table["unscoped"]) | set(table["enum_types"]) | gone
 
 
 def minimum_qgis(metadata: Path = ROOT / "metadata.txt") -> tuple[int, ...]:
@@ -242,6 +250,8 @@ class FileChecker(ast.NodeVisitor):
 
     # -- attribute chains ----------------------------------------------------------------
     def visit_Attribute(self, node: ast.Attribute) -> None:
+        if isinstance(node.value, ast.Attribute):
+            node.value.chained = True  # type: ignore[attr-defined]  # C.E of C.E.member
         self.generic_visit(node)
         if node.attr in METHODS:
             self.report(node, f"{node.attr}() is gone in PyQt6", f".{METHODS[node.attr]}()")
@@ -313,12 +323,27 @@ class FileChecker(ast.NodeVisitor):
     def _check_qgis(self, node: ast.Attribute, parts: list[str]) -> bool:
         table = qgis_table()
         class_name, member = parts[0], node.attr
-        if class_name not in table["bases"] and not any(
-            class_name in table[key] for key in ("unscoped", "enum_types")
-        ):
-            return False
         shown = self.text(node.value)
         newest = table["releases"][-1]
+        if class_name in table["enum_types"].get(MODULE, {}):  # QgsMapLayerType.<member>
+            if len(parts) == 1 and not resolves(table, f"{class_name}.{member}"):
+                self.report(
+                    node,
+                    f"{shown}.{member} does not exist on QGIS {newest}",
+                    f"see the QGIS {newest} API docs",
+                )
+            return True
+        if class_name not in qgis_classes():
+            return False
+        gone = f"{class_name}.{parts[1] if len(parts) == 2 else member}"
+        if len(parts) <= 2 and gone in table["gone"]:
+            if len(parts) == 2:  # Class.Enum.member: the member's new home
+                home = lookup(table["unscoped"], table["bases"], class_name, member)
+                fix = self._qgis_fix(home) if home else f"see the QGIS {newest} API docs"
+                self.report(node, f"{gone} is gone in QGIS {newest}", fix)
+            elif not getattr(node, "chained", False):
+                self.report(node, f"{gone} is gone in QGIS {newest}", "its members' scoped homes")
+            return True
         if len(parts) == 2:  # Class.Enum.member
             path = f"{class_name}.{parts[1]}.{member}"
             if lookup(table["enum_types"], table["bases"], class_name, parts[1]) is None:

@@ -123,26 +123,48 @@ def test_planted_qt5_only_classes_members_and_signals_fail(tmp_path):
     assert "signal overload combo.activated[str] is gone in Qt6" in lines[3]
 
 
-def test_scoped_qgis_form_that_newer_qgis_lacks_fails(tmp_path):
-    # Valid on 3.22, but from 3.36 QgsProcessing.SourceType is Qgis.ProcessingSourceType,
-    # whose member is called Raster.
+def test_scoped_qgis_form_that_newer_qgis_dropped_fails_with_the_new_home(tmp_path):
+    # Valid on 3.22; newer QGIS moved the enum to Qgis.VectorSimplificationAlgorithm and has
+    # no QgsMapToPixelSimplifier.SimplifyAlgorithm any more.
     path = plant(
         tmp_path,
         """
-        from qgis.core import QgsProcessing
+        from qgis.core import QgsMapToPixelSimplifier
 
-        TYPES = [QgsProcessing.SourceType.TypeRaster]
+        ALGORITHM = QgsMapToPixelSimplifier.SimplifyAlgorithm.Distance
         """,
     )
     lines = findings(run_check(path))
-    assert len(lines) == 1
-    assert "QgsProcessing.SourceType.TypeRaster does not exist on QGIS 3.4" in lines[0]
-    assert "fix: Qgis.ProcessingSourceType.Raster" in lines[0]
-    assert "no scoped form works on both" in lines[0]
+    assert len(lines) == 1, lines
+    assert "QgsMapToPixelSimplifier.SimplifyAlgorithm is gone in QGIS 3.4" in lines[0]
+    assert "fix: Qgis.VectorSimplificationAlgorithm.Distance (not on QGIS 3.22" in lines[0]
+    assert "QgsVectorSimplifyMethod.SimplifyAlgorithm.Distance works from 3.22" in lines[0]
+
+
+def test_unscoped_qgis_enum_without_a_form_for_every_release_says_so(tmp_path):
+    path = plant(
+        tmp_path,
+        """
+        from qgis.core import QgsLayoutRenderContext
+
+        FLAG = QgsLayoutRenderContext.FlagAlwaysUseGlobalMasks
+        """,
+    )
+    lines = findings(run_check(path))
+    assert len(lines) == 1, lines
+    assert "fix: Qgis.LayoutRenderFlag.AlwaysUseGlobalMasks (not on QGIS 3.40" in lines[0]
+    assert "no scoped form works on both: raise qgisMinimumVersion" in lines[0]
 
 
 SCOPED = """
-from qgis.core import Qgis, QgsMapLayerProxyModel, QgsProcessingParameterNumber, QgsTask
+from qgis.core import (
+    Qgis,
+    QgsMapLayerProxyModel,
+    QgsMapLayerType,
+    QgsProcessing,
+    QgsProcessingParameterNumber,
+    QgsTask,
+)
 from qgis.gui import QgsFileWidget
 from qgis.PyQt import QtCore
 from qgis.PyQt.QtCore import Qt
@@ -167,6 +189,9 @@ VALUES = [
     QgsMapLayerProxyModel.Filter.RasterLayer,
     QgsProcessingParameterNumber.Type.Integer,
     QgsFileWidget.StorageMode.SaveFile,
+    # old names that newer QGIS keeps on the moved enums (Qgis.ProcessingSourceType.Raster)
+    QgsProcessing.SourceType.TypeRaster,
+    QgsMapLayerType.RasterLayer,
 ]
 """
 
@@ -183,7 +208,7 @@ def test_scoped_forms_run_on_this_qgis(qgis_app):
     # Debian roots of make test-newer-qgis): every scoped form above resolves.
     namespace: dict = {}
     exec(compile(SCOPED, "scoped.py", "exec"), namespace)
-    assert len(namespace["VALUES"]) == 11
+    assert len(namespace["VALUES"]) == 13
 
 
 UNSCOPED = {
