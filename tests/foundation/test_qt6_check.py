@@ -37,8 +37,17 @@ def findings(result: subprocess.CompletedProcess) -> list[str]:
     return [line for line in result.stdout.splitlines() if re.match(r".+:\d+:\d+: ", line)]
 
 
+def only_finding(tmp_path: Path, code: str) -> str:
+    """The one finding of a planted file (the check must also fail on it)."""
+    result = run_check(plant(tmp_path, code))
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = findings(result)
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
 def test_planted_unscoped_qt_enum_fails_with_file_line_and_scoped_fix(tmp_path):
-    path = plant(
+    finding = only_finding(
         tmp_path,
         """
         from qgis.PyQt.QtCore import Qt
@@ -46,15 +55,12 @@ def test_planted_unscoped_qt_enum_fails_with_file_line_and_scoped_fix(tmp_path):
         ALIGN = Qt.AlignLeft
         """,
     )
-    result = run_check(path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    assert findings(result) == [
-        f"{path}:4:9: unscoped Qt enum Qt.AlignLeft; fix: Qt.AlignmentFlag.AlignLeft"
-    ]
+    path = tmp_path / "planted.py"
+    assert finding == f"{path}:4:9: unscoped Qt enum Qt.AlignLeft; fix: Qt.AlignmentFlag.AlignLeft"
 
 
 def test_planted_exec_underscore_fails(tmp_path):
-    path = plant(
+    finding = only_finding(
         tmp_path,
         """
         from qgis.PyQt.QtWidgets import QDialog
@@ -63,9 +69,7 @@ def test_planted_exec_underscore_fails(tmp_path):
             return dialog.exec_()
         """,
     )
-    result = run_check(path)
-    assert result.returncode == 1
-    assert findings(result) == [f"{path}:5:12: exec_() is gone in PyQt6; fix: .exec()"]
+    assert finding == f"{tmp_path / 'planted.py'}:5:12: exec_() is gone in PyQt6; fix: .exec()"
 
 
 def test_planted_pyqt5_import_fails_with_the_qgis_pyqt_module(tmp_path):
@@ -126,7 +130,7 @@ def test_planted_qt5_only_classes_members_and_signals_fail(tmp_path):
 def test_scoped_qgis_form_that_newer_qgis_dropped_fails_with_the_new_home(tmp_path):
     # Valid on 3.22; newer QGIS moved the enum to Qgis.VectorSimplificationAlgorithm and has
     # no QgsMapToPixelSimplifier.SimplifyAlgorithm any more.
-    path = plant(
+    finding = only_finding(
         tmp_path,
         """
         from qgis.core import QgsMapToPixelSimplifier
@@ -134,15 +138,13 @@ def test_scoped_qgis_form_that_newer_qgis_dropped_fails_with_the_new_home(tmp_pa
         ALGORITHM = QgsMapToPixelSimplifier.SimplifyAlgorithm.Distance
         """,
     )
-    lines = findings(run_check(path))
-    assert len(lines) == 1, lines
-    assert "QgsMapToPixelSimplifier.SimplifyAlgorithm is gone in QGIS 3.4" in lines[0]
-    assert "fix: Qgis.VectorSimplificationAlgorithm.Distance (not on QGIS 3.22" in lines[0]
-    assert "QgsVectorSimplifyMethod.SimplifyAlgorithm.Distance works from 3.22" in lines[0]
+    assert "QgsMapToPixelSimplifier.SimplifyAlgorithm is gone in QGIS 3.4" in finding
+    assert "fix: Qgis.VectorSimplificationAlgorithm.Distance (not on QGIS 3.22" in finding
+    assert "QgsVectorSimplifyMethod.SimplifyAlgorithm.Distance works from 3.22" in finding
 
 
 def test_unscoped_qgis_enum_without_a_form_for_every_release_says_so(tmp_path):
-    path = plant(
+    finding = only_finding(
         tmp_path,
         """
         from qgis.core import QgsLayoutRenderContext
@@ -150,10 +152,8 @@ def test_unscoped_qgis_enum_without_a_form_for_every_release_says_so(tmp_path):
         FLAG = QgsLayoutRenderContext.FlagAlwaysUseGlobalMasks
         """,
     )
-    lines = findings(run_check(path))
-    assert len(lines) == 1, lines
-    assert "fix: Qgis.LayoutRenderFlag.AlwaysUseGlobalMasks (not on QGIS 3.40" in lines[0]
-    assert "no scoped form works on both: raise qgisMinimumVersion" in lines[0]
+    assert "fix: Qgis.LayoutRenderFlag.AlwaysUseGlobalMasks (not on QGIS 3.40" in finding
+    assert "no scoped form works on both: raise qgisMinimumVersion" in finding
 
 
 SCOPED = """
