@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test lint pytest demo package bench screenshots clean
+.PHONY: setup test lint pytest demo package bench screenshots clean qt6-check test-newer-qgis
 
 setup:
 	@bash devtools/setup.sh
@@ -31,6 +31,15 @@ package: setup
 
 bench: setup
 	$(PY) bench/run_all.py
+
+# Qt5-only forms (unscoped enums, exec_, PyQt5 imports ...) in the plugin's shipped modules.
+qt6-check: setup
+	$(PY) -m devtools.qt6_check
+
+# The QGIS tests and make demo on Debian 13 (QGIS 3.40) and unstable (newest QGIS), each in a
+# cached debootstrap root under /var/tmp (needs root). SUITES="trixie" runs one.
+test-newer-qgis:
+	bash devtools/newer_qgis.sh $(SUITES)
 
 clean:
 	rm -rf dist build .pytest_cache .ruff_cache .qgis-settings demo_output
