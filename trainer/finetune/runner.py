@@ -145,8 +145,8 @@ def _run(
     new_meta = _metadata(options, base, labels, scheme, split, scene, outcome, device)
     record = finetune_record(
         base_name=base.name, base=meta, image=_image_name(options),
-        label_source=_labels_name(options, labels), scheme=scheme, split=split, scene=scene, plan=plan,
-        outcome=outcome, device=device.type, command=options.command,
+        label_source=_labels_name(options, labels), scheme=scheme, split=split, scene=scene,
+        plan=plan, outcome=outcome, device=device.type, command=options.command,
     )  # fmt: skip
     from trainer.export import export_onnx
     from trainer.model_card import write_card
