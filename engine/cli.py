@@ -22,6 +22,12 @@ from .options import SegmentationOptions
 EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANCELLED = 130
+# Extra outputs of several inputs: OUT/<input stem>_<name> in the folder the flag names.
+EXTRA_FILE_NAMES = {
+    "confidence": "confidence.tif",
+    "polygons": "polygons.gpkg",
+    "stats": "stats.csv",
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", "-o", required=True,
         help="output GeoTIFF; a folder when several inputs are given",
     )  # fmt: skip
+    for name, metavar in (("confidence", "PATH.tif"), ("polygons", "PATH.gpkg"),
+                          ("stats", "PATH.csv")):  # fmt: skip
+        spec = REQUEST_SPECS[name]
+        seg.add_argument(
+            spec.cli,
+            metavar=metavar,
+            help=f"also write {spec.help} (a folder for several inputs)".replace("%", "%%"),
+        )
     seg.add_argument("--overwrite", action="store_true", help=REQUEST_SPECS["overwrite"].help)
     seg.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     add_option_arguments(seg, SegmentationOptions)
@@ -62,14 +76,17 @@ def expand_inputs(patterns: Sequence[str]) -> list[str]:
     return found
 
 
-def output_paths(inputs: Sequence[str], output: str) -> list[Path]:
+def output_paths(
+    inputs: Sequence[str], output: str, name: str = "classes.tif", flag: str = "--output"
+) -> list[Path]:
+    """One file per input: ``output`` itself for one input, else ``output/<stem>_<name>``."""
     out = Path(output)
     if len(inputs) == 1 and not out.is_dir():
         return [out]
     if out.exists() and not out.is_dir():
-        raise EngineError(f"several inputs need --output to be a folder; {out} is a file")
+        raise EngineError(f"several inputs need {flag} to be a folder; {out} is a file")
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{Path(p).stem}_classes.tif" for p in inputs]
+    paths = [out / f"{Path(p).stem}_{name}" for p in inputs]
     if len(set(paths)) != len(paths):
         raise EngineError("two inputs share a file name; segment them into different folders")
     return paths
@@ -88,10 +105,17 @@ def _report(outcome: JobOutcome) -> int:
 def _segment(args: argparse.Namespace) -> int:
     inputs = expand_inputs(args.inputs)
     outputs = output_paths(inputs, args.output)
+    extra = {
+        name: output_paths(inputs, value, file_name, REQUEST_SPECS[name].cli)
+        for name, file_name in EXTRA_FILE_NAMES.items()
+        if (value := getattr(args, name))
+    }
     options = options_from_arguments(args, SegmentationOptions)
     loaded = None  # the model, opened by the first job and reused by the next ones
-    for source, target in zip(inputs, outputs):
+    for i, (source, target) in enumerate(zip(inputs, outputs)):
         request = SegmentRequest(source, args.model, str(target), options, args.overwrite)
+        for name, paths in extra.items():
+            setattr(request, name, str(paths[i]))
         job = SegmentJob(request, loaded_model=loaded)
         bar = None if args.quiet else _progress_bar(job.input_name)
         try:

@@ -36,7 +36,8 @@ class OptionSpec:
     help: str  # one sentence: tooltip, --help, Processing help
     cli: str | None = None  # "--overlap"; None: not on the command line
     processing: str | None = None  # "OVERLAP"; None: not a Processing parameter
-    panel: bool = True  # in the panel's Options section (else the panel sets it elsewhere)
+    panel: bool = True  # in the panel's form (else the panel sets it its own way)
+    section: str = "options"  # the panel's box the option sits in: "options" or "output"
     choices: tuple[str, ...] = ()
     choice_labels: tuple[str, ...] = ()  # the panel's words for ``choices``
     minimum: float | None = None
@@ -154,4 +155,35 @@ class SegmentationOptions:
         help="resample to the model's GSD for inference (the output stays on the raster's grid)",
         cli="--resample",
         panel=False,
+    )
+    tta: bool = option(
+        False,
+        kind="bool",
+        label="Test-time augmentation (8× the time)",
+        help="average the class probabilities of 8 flipped and rotated views of every tile: "
+        "steadier results, 8 times the model time",
+        cli="--tta",
+        processing="TTA",
+    )
+    min_area_m2: float | None = option(
+        kind="float",
+        label="Smallest polygon (m²)",
+        help="patches smaller than this are merged into their largest neighbour before the "
+        "classes are turned into polygons (polygon output only); empty: keep every patch",
+        cli="--min-area",
+        processing="MIN_AREA",
+        section="output",
+        minimum=0,
+        maximum=1_000_000,
+        default_label="Every patch",
+    )
+    cog: bool = option(
+        False,
+        kind="bool",
+        label="Cloud-Optimized GeoTIFF",
+        help="write the GeoTIFFs as Cloud-Optimized GeoTIFFs (overviews first, for web "
+        "servers and object storage)",
+        cli="--cog",
+        processing="COG",
+        section="output",
     )

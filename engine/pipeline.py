@@ -1,7 +1,10 @@
-"""segment(): plan the run, open the writer, run the threads, report areas and timings.
+"""segment(): plan the run, open the writers, run the threads, finish every output, report.
 
 The steps live in their own modules: :mod:`.planning` (bands, window, grid), :mod:`.threaded_run`
-(reader thread -> model -> writer thread) and :mod:`.class_areas` (area accounting).
+(reader thread -> model -> writer thread), :mod:`.class_areas` (area accounting),
+:mod:`.geotiff_writer` (class map and confidence), :mod:`.polygons` and :mod:`.statistics`
+(made from the finished class map). Every file is written under a temporary name and all
+are renamed together at the end (:mod:`.staging`): a cancel or an error leaves nothing.
 """
 
 from __future__ import annotations
@@ -9,22 +12,60 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .cancel import CancelToken
 from .class_areas import class_areas
 from .errors import InputError
+from .geotiff_writer import GeoTiffWriter, class_map_writer, confidence_writer, raise_if_cancelled
 from .model_file import LoadedModel, load_model
 from .options import SegmentationOptions
 from .planning import Plan, make_plan
-from .raster_io import ClassMapWriter, RasterSource
+from .polygons import polygonize_classes, sieve_threshold
+from .raster_io import RasterSource
 from .results import SegmentationResult
+from .staging import Staging
+from .statistics import write_statistics
 from .stitching import NODATA
 from .threaded_run import ThreadedRun
 
-__all__ = ["Progress", "SegmentationOptions", "segment"]
+__all__ = ["ExtraOutputs", "Progress", "SegmentationOptions", "segment"]
 
 Progress = Callable[[float, str], None]
+
+
+@dataclass
+class ExtraOutputs:
+    """Files written beside the class map; ``None`` for those not wanted."""
+
+    confidence: str | os.PathLike | None = None  # top-class probability, uint8 percent
+    polygons: str | os.PathLike | None = None  # a GeoPackage of class polygons
+    stats: str | os.PathLike | None = None  # per-class pixels, m² and % as CSV
+
+    def paths(self) -> dict[str, Path]:
+        named = {"confidence": self.confidence, "polygons": self.polygons, "stats": self.stats}
+        return {name: Path(path) for name, path in named.items() if path}
+
+
+class _Stages:
+    """Progress over the whole run: tiles first, then finishing the outputs."""
+
+    def __init__(self, progress: Progress | None, polygons: bool):
+        self.progress = progress
+        self.tiles_end = 0.8 if polygons else 0.95
+        self.finish_end = 0.85 if polygons else 1.0
+
+    def tiles(self, fraction: float, message: str) -> None:
+        if self.progress is not None:
+            self.progress(fraction * self.tiles_end, message)
+
+    def span(self, start: float, end: float, message: str) -> Callable[[float], None]:
+        def report(fraction: float) -> None:
+            if self.progress is not None:
+                self.progress(start + (end - start) * min(max(fraction, 0.0), 1.0), message)
+
+        return report
 
 
 def segment(
@@ -33,12 +74,15 @@ def segment(
     output_path: str | os.PathLike,
     options: SegmentationOptions | None = None,
     *,
+    outputs: ExtraOutputs | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
 ) -> SegmentationResult:
-    """Segment one raster into a class-index GeoTIFF; see the module docstring for the flow."""
+    """Segment one raster into a class-index GeoTIFF (and the ``outputs`` asked for)."""
     started = time.perf_counter()
     options = options or SegmentationOptions()
+    outputs = outputs or ExtraOutputs()
+    extra = outputs.paths()
     if options.batch_size < 1:
         raise InputError(
             f"batch size must be at least 1, got {options.batch_size}: change {{option}}",
@@ -50,32 +94,65 @@ def segment(
     else:
         loaded = load_model(model, device=options.device, num_threads=options.num_threads)
     timings["load_model"] = time.perf_counter() - started
-    if Path(output_path).resolve() == Path(input_path).resolve():
-        raise InputError(
-            "the output is the input raster: choose another file with {option}", option="output"
-        )
+    for name, path in {"output": Path(output_path), **extra}.items():
+        if path.resolve() == Path(input_path).resolve():
+            raise InputError(
+                "the output is the input raster: choose another file with {option}", option=name
+            )
+    stages = _Stages(progress, "polygons" in extra)
     source = RasterSource.open(input_path)
+    staging = Staging()
     plan: Plan | None = None
+    writers: list[GeoTiffWriter] = []
     try:
         plan = make_plan(source, loaded, options)
+        if "polygons" in extra:  # a unit that cannot apply is said before the run, not after
+            sieve_threshold(options.min_area_m2, plan.pixel_area_m2)
         w, h = plan.window[2:]
         heads = loaded.metadata.heads
-        writer = ClassMapWriter(
-            output_path,
-            w,
-            h,
-            plan.output_geotransform(),
-            source.projection,
-            [[(c.name, c.color) for c in head] for head in heads],
-            descriptions=_head_names(loaded),
-        )
-        try:
-            run = ThreadedRun(plan, loaded, writer, options, progress, cancel, timings)
-            run.execute()
-            writer.finish()
-        except BaseException:
-            writer.abort()
-            raise
+        names = _head_names(loaded)
+        grid = (w, h, plan.output_geotransform(), source.projection)
+        writer = class_map_writer(
+            output_path, *grid, [[(c.name, c.color) for c in head] for head in heads], staging,
+            descriptions=names, cog=options.cog,
+        )  # fmt: skip
+        writers.append(writer)
+        confidence = None
+        if "confidence" in extra:
+            confidence = confidence_writer(
+                extra["confidence"], *grid, len(heads), staging,
+                descriptions=names if len(heads) > 1 else (), cog=options.cog,
+            )  # fmt: skip
+            writers.append(confidence)
+        run = ThreadedRun(plan, loaded, writer, options, stages.tiles, cancel, timings, confidence)
+        run.execute()
+        t = time.perf_counter()
+        start, step = stages.tiles_end, (stages.finish_end - stages.tiles_end) / len(writers)
+        for i, each in enumerate(writers):
+            report = stages.span(start + i * step, start + (i + 1) * step, "overviews")
+            each.complete(cancel, report)
+        timings["finish"] = time.perf_counter() - t
+        areas = class_areas(heads, run.counts, plan.pixel_area_m2)
+        layers = []
+        if "polygons" in extra:
+            t = time.perf_counter()
+            layers = polygonize_classes(
+                writer.temp, staging.add(extra["polygons"], ".gpkg"), heads,
+                plan.pixel_area_m2, staging, min_area_m2=options.min_area_m2, cancel=cancel,
+                progress=stages.span(stages.finish_end, 1.0, "polygons"),
+            )  # fmt: skip
+            timings["polygons"] = time.perf_counter() - t
+        if "stats" in extra:
+            write_statistics(staging.add(extra["stats"], ".csv"), areas)
+        raise_if_cancelled(cancel)
+        staging.commit()
+        if progress is not None:
+            progress(1.0, "done")
+    except BaseException:
+        for each in writers:
+            each.close()
+        staging.abort()
+        raise
     finally:
         if plan is not None:
             plan.work.close()
@@ -90,15 +167,34 @@ def segment(
         timings=timings,
         tiles_processed=run.tiles_processed,
         tiles_skipped=run.tiles_skipped,
-        class_areas=class_areas(heads, run.counts, plan.pixel_area_m2),
-        warnings=list(loaded.warnings) + plan.warnings,
-        notes=plan.notes,
+        class_areas=areas,
+        warnings=list(loaded.warnings) + plan.warnings + _unused(options, extra),
+        notes=plan.notes + _dropped_notes(layers),
         details=details,
         width=w,
         height=h,
         valid_pixels=int(run.counts[0][:NODATA].sum()),
         pixel_area_m2=plan.pixel_area_m2,
+        confidence_path=str(extra["confidence"]) if "confidence" in extra else None,
+        polygons_path=str(extra["polygons"]) if "polygons" in extra else None,
+        polygon_layers=layers,
+        stats_path=str(extra["stats"]) if "stats" in extra else None,
     )
+
+
+def _unused(options: SegmentationOptions, extra: dict[str, Path]) -> list[str]:
+    if options.min_area_m2 and "polygons" not in extra:
+        return ["a smallest polygon area was given but no polygon output: it was not used"]
+    return []
+
+
+def _dropped_notes(layers) -> list[str]:
+    return [
+        f"{layer.dropped} patch(es) of '{layer.name}' below the smallest polygon area had no "
+        "neighbouring class to merge into (islands in no data) and were left out"
+        for layer in layers
+        if layer.dropped
+    ]
 
 
 def _head_names(model: LoadedModel) -> list[str]:

@@ -1,9 +1,9 @@
-"""GDAL windows in, class map out: everything that touches raster files.
+"""GDAL windows in: everything that reads raster files.
 
 Reads go through :class:`RowReader`, a rolling buffer that reads each block row of the
-source once (block-aligned) and hands out the rows a row of tiles needs; writes go through
-:class:`ClassMapWriter`, which buffers whole block rows of the tiled output. GDAL's block
-cache is flushed as rows are consumed, so memory follows one row of tiles, not the raster.
+source once (block-aligned) and hands out the rows a row of tiles needs. GDAL's block cache
+is flushed as rows are consumed, so memory follows one row of tiles, not the raster. The
+outputs are written by :mod:`.geotiff_writer`.
 """
 
 from __future__ import annotations
@@ -11,15 +11,13 @@ from __future__ import annotations
 import math
 import os
 import re
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 from osgeo import gdal, osr
 
-from .errors import InputError, OutputError
-from .stitching import NODATA
+from .errors import InputError
 
 gdal.UseExceptions()
 osr.UseExceptions()
@@ -27,11 +25,6 @@ osr.UseExceptions()
 # Alignment of reads to source blocks is skipped for blocks taller than this (strip files
 # written as one strip would otherwise be read whole).
 MAX_ALIGNED_BLOCK_ROWS = 1024
-OUTPUT_BLOCK = 256
-# Outputs wider or taller than this get internal overviews (nearest, as classes are
-# categories), halving until the smallest is under OVERVIEW_SMALLEST pixels.
-OVERVIEW_FROM = 2048
-OVERVIEW_SMALLEST = 256
 CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide rasters
 
 
@@ -283,152 +276,3 @@ class RowReader:
                 band[i : i + n] = band[by + i : by + i + n]
             if self.valid is not None:
                 self.valid[i : i + n] = self.valid[by + i : by + i + n]
-
-
-def _temp_path(final: Path) -> Path:
-    return final.with_name(f".{final.stem}.partial-{uuid.uuid4().hex[:8]}{final.suffix or '.tif'}")
-
-
-class ClassMapWriter:
-    """A tiled DEFLATE GeoTIFF of class indices written under a temporary name.
-
-    :meth:`finish` renames it (and its ``.aux.xml`` with category names) into place;
-    :meth:`abort` removes every trace. Bands are model heads; GeoTIFF allows a colour
-    table on band 1 only.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike,
-        width: int,
-        height: int,
-        geotransform: Sequence[float],
-        projection: str,
-        heads: Sequence[Sequence[tuple[str, tuple[int, int, int]]]],
-        descriptions: Sequence[str] = (),
-    ):
-        self.final = Path(path)
-        if not self.final.parent.exists():
-            raise InputError(
-                f"the output folder does not exist: {self.final.parent}: change {{option}}",
-                option="output",
-            )
-        self.temp = _temp_path(self.final)
-        self.width, self.height = width, height
-        self.heads = len(heads)
-        options = [
-            "TILED=YES",
-            f"BLOCKXSIZE={OUTPUT_BLOCK}",
-            f"BLOCKYSIZE={OUTPUT_BLOCK}",
-            "COMPRESS=DEFLATE",
-            "BIGTIFF=IF_SAFER",
-        ]
-        try:
-            self.dataset = gdal.GetDriverByName("GTiff").Create(
-                str(self.temp), width, height, self.heads, gdal.GDT_Byte, options
-            )
-        except RuntimeError as error:
-            raise OutputError(f"cannot create {self.final}: {self._say(error)}") from None
-        if geotransform:
-            self.dataset.SetGeoTransform(list(geotransform))
-        if projection:
-            self.dataset.SetProjection(projection)
-        for b, classes in enumerate(heads, start=1):
-            band = self.dataset.GetRasterBand(b)
-            band.SetNoDataValue(NODATA)
-            if b - 1 < len(descriptions):
-                band.SetDescription(descriptions[b - 1])
-            band.SetCategoryNames([name for name, _ in classes])
-            if b == 1:
-                table = gdal.ColorTable()
-                for index, (_, color) in enumerate(classes):
-                    table.SetColorEntry(index, (*color, 255))
-                table.SetColorEntry(NODATA, (0, 0, 0, 0))
-                band.SetColorTable(table)
-        self._buffer: np.ndarray | None = None  # one block row, filled across strips
-        self._filled = 0
-        self._next_row = 0
-
-    def write(self, rows: np.ndarray) -> None:
-        """Append rows ``[heads, h, width]``; whole block rows go to disk at once."""
-        count, i = rows.shape[1], 0
-        if self._filled:
-            take = min(OUTPUT_BLOCK - self._filled, count)
-            self._buffer[:, self._filled : self._filled + take] = rows[:, :take]
-            self._filled += take
-            i = take
-            if self._filled == OUTPUT_BLOCK:
-                self._write_rows(self._buffer)
-                self._filled = 0
-        while count - i >= OUTPUT_BLOCK:
-            self._write_rows(rows[:, i : i + OUTPUT_BLOCK])
-            i += OUTPUT_BLOCK
-        if count > i:
-            if self._buffer is None:
-                self._buffer = np.empty((self.heads, OUTPUT_BLOCK, self.width), dtype=np.uint8)
-            self._buffer[:, : count - i] = rows[:, i:]
-            self._filled = count - i
-
-    def _write_rows(self, rows: np.ndarray) -> None:
-        try:
-            for c0 in range(0, self.width, CHUNK_COLUMNS):
-                c1 = min(self.width, c0 + CHUNK_COLUMNS)
-                for b in range(self.heads):
-                    band = self.dataset.GetRasterBand(b + 1)
-                    band.WriteArray(rows[b, :, c0:c1], c0, self._next_row)
-                self.dataset.FlushCache()  # compress and drop these blocks now
-        except RuntimeError as error:  # a full disk, a vanished folder
-            raise OutputError(
-                f"cannot write {self.final.name} (is the disk full?): {self._say(error)}"
-            ) from None
-        self._next_row += rows.shape[1]
-
-    def _say(self, error: BaseException) -> str:
-        """GDAL's message about the temporary file, told about the file the user named."""
-        text = str(error).strip().replace(str(self.temp), str(self.final))
-        return text.replace(self.temp.name, self.final.name)
-
-    def _build_overviews(self) -> None:
-        factors, factor = [], 2
-        while max(self.width, self.height) // factor >= OVERVIEW_SMALLEST:
-            factors.append(factor)
-            factor *= 2
-        gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
-        try:
-            self.dataset.BuildOverviews("NEAREST", factors)
-        except RuntimeError as error:
-            raise OutputError(f"cannot write {self.final.name}: {self._say(error)}") from None
-        finally:
-            gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", None)
-
-    def finish(self) -> Path:
-        if self._filled:
-            self._write_rows(self._buffer[:, : self._filled])
-            self._filled = 0
-        if self._next_row != self.height:
-            raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
-        if max(self.width, self.height) > OVERVIEW_FROM:
-            self._build_overviews()
-        self.dataset.FlushCache()
-        self.dataset = None
-        aux = Path(str(self.temp) + ".aux.xml")
-        final_aux = Path(str(self.final) + ".aux.xml")
-        try:
-            if aux.exists():
-                os.replace(aux, final_aux)
-            elif final_aux.exists():
-                final_aux.unlink()
-            os.replace(self.temp, self.final)
-        except OSError as error:  # Windows refuses to replace a file another program holds
-            raise OutputError(
-                f"cannot replace {self.final}: {error.strerror or error} (is it open elsewhere?)"
-            ) from None
-        return self.final
-
-    def abort(self) -> None:
-        self.dataset = None
-        for path in (self.temp, Path(str(self.temp) + ".aux.xml")):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass

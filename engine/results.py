@@ -18,6 +18,16 @@ class ClassArea:
     band: int = 1
 
 
+@dataclass(frozen=True)
+class PolygonLayer:
+    """One GeoPackage layer of class polygons (one per model output)."""
+
+    name: str
+    band: int  # the class map band (model output) it was made from
+    polygons: int
+    dropped: int = 0  # patches below the minimum area with no neighbour to merge into
+
+
 @dataclass
 class SegmentationResult:
     output_path: str
@@ -35,6 +45,15 @@ class SegmentationResult:
     height: int = 0
     valid_pixels: int = 0
     pixel_area_m2: float | None = None
+    confidence_path: str | None = None
+    polygons_path: str | None = None
+    polygon_layers: list[PolygonLayer] = field(default_factory=list)
+    stats_path: str | None = None
+
+    def written(self) -> list[str]:
+        """Every file the run wrote, the class map first."""
+        extra = (self.confidence_path, self.polygons_path, self.stats_path)
+        return [self.output_path] + [str(p) for p in extra if p]
 
     def summary(self) -> str:
         """A few lines for logs and the CLI."""
@@ -49,6 +68,10 @@ class SegmentationResult:
                 f"  {head}{area.index:3d} {area.name:<24} {area.percent:6.2f} %  "
                 f"{area.area_m2:14.1f} m2"
             )
+        for extra in self.written()[1:]:
+            lines.append(f"  also wrote {extra}")
+        for layer in self.polygon_layers:
+            lines.append(f"  polygons: {layer.polygons} in layer '{layer.name}'")
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)

@@ -1,7 +1,9 @@
 """The threaded run: reader thread -> batches -> model (calling thread) -> writer thread.
 
 Bounded queues between the three stages keep memory at about one row of tiles and let
-reading, normalising, compressing and writing happen while the model runs.
+reading, normalising, compressing and writing happen while the model runs. With test-time
+augmentation the calling thread averages each batch's 8 views (:mod:`.probabilities`);
+with a confidence output the writer thread writes it beside the classes.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from osgeo import gdal
 
 from .class_areas import count_classes
 from .errors import Cancelled
+from .geotiff_writer import GeoTiffWriter
 from .masking import MaskRasterizer
 from .model_file import LoadedModel
 from .planning import Plan
-from .raster_io import ClassMapWriter, RasterSource, RowReader, warning_collector
+from .probabilities import D4Averager
+from .raster_io import RasterSource, RowReader, warning_collector
 from .stitching import NODATA, ClassDecider, RowStrip, owned_crop
 from .tiling import Tile
 
@@ -84,11 +88,15 @@ def _get(q: queue.Queue, stop: threading.Event) -> object:
 class ThreadedRun:
     """One execution of a plan: owns the threads, queues and counters."""
 
-    def __init__(self, plan, model, writer, options, progress, cancel, timings):
+    def __init__(
+        self, plan, model, writer, options, progress, cancel, timings, confidence_writer=None
+    ):
         self.plan: Plan = plan
         self.model: LoadedModel = model
-        self.writer: ClassMapWriter = writer
+        self.writer: GeoTiffWriter = writer
+        self.confidence_writer: GeoTiffWriter | None = confidence_writer
         self.batch_size = max(1, int(options.batch_size))
+        self.tta = bool(options.tta)
         self.progress = progress
         self.cancel = cancel
         self.timings = timings
@@ -112,6 +120,9 @@ class ThreadedRun:
         self.free_scores: queue.Queue = queue.Queue()
         self.pooling = False
         self._pool_scores()
+        averager = (
+            D4Averager(self.model, shape, self.model.metadata.output_kind) if self.tta else None
+        )
         for _ in range(QUEUE_DEPTH + 1):  # queued, and one being run
             self.free_batches.put(np.empty(shape, dtype=np.float32))
         reader = threading.Thread(target=self._reader, args=(inputs,), daemon=True)
@@ -142,7 +153,10 @@ class ThreadedRun:
                 pooled = _get(self.free_scores, self.stop) if self.pooling else None
                 t = time.perf_counter()
                 views = [p[:n] for p in pooled] if pooled else None
-                scores = self.model.run_heads(item.data, out=views)
+                if averager is not None:
+                    scores = averager.run(item.data, views)
+                else:
+                    scores = self.model.run_heads(item.data, out=views)
                 self.timings["infer"] += time.perf_counter() - t
                 self.free_batches.put(item.buffer)
                 _put(outputs, _Scored(item.tiles, scores, pooled), self.stop)
@@ -166,10 +180,12 @@ class ThreadedRun:
 
     def _pool_scores(self) -> None:
         """Output buffers reused batch after batch: one being run, one being stitched (the
-        stitcher is far faster than the model, so a third would only hold memory)."""
+        stitcher is far faster than the model, so a third would only hold memory). With
+        test-time augmentation they hold the averages, which any model can fill."""
         fixed = self.model.fixed_batch
-        if not getattr(self.model.backend, "outputs_float32", False) or (
-            fixed and fixed != self.batch_size
+        if not self.tta and (
+            not getattr(self.model.backend, "outputs_float32", False)
+            or (fixed and fixed != self.batch_size)
         ):
             return
         shapes = self.model.output_shapes(self.plan.grid.tile_size)
@@ -285,10 +301,17 @@ class ThreadedRun:
             valid: np.ndarray | None = None
             tallest = max(y.stop - y.start for y in plan.grid.rows)
             storage = np.empty((len(meta.heads), tallest, ww), dtype=np.uint8)
+            confidence = None
+            if self.confidence_writer is not None:
+                confidence = np.empty_like(storage)
             widest = max(x.stop - x.start for x in plan.grid.cols)
+            kind = meta.output_kind
+            if self.tta and kind == "logits":  # the averages are probabilities
+                kind = "probabilities"
             decider = ClassDecider(
-                meta.output_kind, meta.seg_thresh, tallest * widest, meta.threshold_all_classes
-            )
+                kind, meta.seg_thresh, tallest * widest, meta.threshold_all_classes,
+                confidence=confidence is not None,
+            )  # fmt: skip
             while True:
                 item = _get(outputs, self.stop)
                 if item is None:
@@ -297,25 +320,32 @@ class ThreadedRun:
                 if isinstance(item, _RowStart):
                     y = plan.grid.rows[item.row]
                     strip = RowStrip(
-                        item.row, y.start, y.stop, wx0, wx0 + ww, len(meta.heads), storage
-                    )
+                        item.row, y.start, y.stop, wx0, wx0 + ww, len(meta.heads), storage,
+                        confidence,
+                    )  # fmt: skip
                     valid = item.valid
                 elif isinstance(item, _Scored):
                     for h, scores in enumerate(item.scores):
                         for i, tile in enumerate(item.tiles):
                             ys, xs = owned_crop(tile, margin)
-                            decider.decide(scores[i, :, ys, xs], strip.view(tile, h))
+                            sure = None
+                            if strip.confidence is not None:
+                                sure = strip.view(tile, h, strip.confidence)
+                            decider.decide(scores[i, :, ys, xs], strip.view(tile, h), sure)
                     if item.pooled is not None:
                         self.free_scores.put(item.pooled)
                     self.timings["stitch"] += time.perf_counter() - t
                 elif isinstance(item, _RowEnd):
                     if valid is not None:
-                        strip.labels[:, ~valid] = NODATA
-                    rows = mapper.rows(strip) if mapper else strip.labels
-                    if rows.shape[1]:
-                        for h in range(rows.shape[0]):
-                            count_classes(rows[h], self.counts[h])
-                        self.writer.write(rows)
+                        for layer in strip.layers():
+                            layer[:, ~valid] = NODATA
+                    rows = mapper.rows(strip) if mapper else strip.layers()
+                    if rows[0].shape[1]:
+                        for h in range(rows[0].shape[0]):
+                            count_classes(rows[0][h], self.counts[h])
+                        self.writer.write(rows[0])
+                        if self.confidence_writer is not None:
+                            self.confidence_writer.write(rows[1])
                     strip = valid = None
                     self.timings["write"] += time.perf_counter() - t
             if mapper:
@@ -346,19 +376,21 @@ class _SourceRows:
         self.rows_work = np.clip(rows, wy0, wy0 + wh - 1)
         self.next = 0  # index into the window's rows
 
-    def rows(self, strip: RowStrip) -> np.ndarray:
+    def rows(self, strip: RowStrip) -> list[np.ndarray]:
+        """The strip's layers (labels, confidence) on the raster's own rows and columns."""
         last = strip.row == len(self.plan.grid.rows) - 1
         stop = len(self.rows_work) if last else int(np.searchsorted(self.rows_work, strip.y1))
         picked = self.rows_work[self.next : stop] - strip.y0
-        labels = strip.labels[:, picked][:, :, self.cols]
+        layers = [layer[:, picked][:, :, self.cols] for layer in strip.layers()]
         x0, y0, w, _ = self.plan.window
         if len(picked):
             valid = self.source.read_valid(x0, y0 + self.next, w, len(picked), self.plan.bands)
             if self.mask is not None:
                 valid &= self.mask.inside(x0, y0 + self.next, w, len(picked))
-            labels[:, ~valid] = NODATA
+            for layer in layers:
+                layer[:, ~valid] = NODATA
         self.next = stop
-        return labels
+        return layers
 
     def close(self) -> None:
         self.source.close()

@@ -4,12 +4,11 @@ By default the test split's scenes: each is segmented by ``engine.pipeline.segme
 temporary GeoTIFF, which is then compared with the class-index label raster ``prepare``
 wrote; one confusion matrix collects every scene. The validation split can be scored the
 same way (its blocks are cut out of their scenes as virtual rasters). Optional D4 test-time
-augmentation wraps the model's backend, so tiling, stitching and writing stay the engine's.
+augmentation is the engine's own (``SegmentationOptions(tta=True)``), as in the plugin.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import tempfile
 from dataclasses import dataclass
@@ -26,36 +25,6 @@ from .metrics import confusion_metric, per_class_table, protocol_scores
 from .run_record import dataset_summary
 
 gdal.UseExceptions()
-
-
-def _d4_np(x: np.ndarray, k: int) -> np.ndarray:
-    if k >= 4:
-        x = x[..., ::-1]
-    return np.rot90(x, k % 4, axes=(-2, -1))
-
-
-def _d4_inverse_np(x: np.ndarray, k: int) -> np.ndarray:
-    x = np.rot90(x, -(k % 4), axes=(-2, -1))
-    return x[..., ::-1] if k >= 4 else x
-
-
-class D4Backend:
-    """The model's outputs averaged over the 8 flips/rotations of each (square) tile."""
-
-    def __init__(self, backend):
-        self.inner = backend
-        self.name = f"{getattr(backend, 'name', 'model')}+d4"
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-    def run(self, batch: np.ndarray) -> list[np.ndarray]:
-        sums = None
-        for k in range(8):
-            outputs = self.inner.run(np.ascontiguousarray(_d4_np(batch, k)))
-            outputs = [_d4_inverse_np(np.asarray(o), k) for o in outputs]
-            sums = outputs if sums is None else [s + o for s, o in zip(sums, outputs)]
-        return [np.ascontiguousarray(s / 8, dtype=np.float32) for s in sums]
 
 
 @dataclass
@@ -133,8 +102,6 @@ def evaluate(
     manifest = read_manifest(data_dir)
     scenes = label_rasters(manifest, split, data_dir)
     model = load_model(model_path, device=device)
-    if tta:
-        model = dataclasses.replace(model, backend=D4Backend(model.backend))
     class_names = list(model.metadata.class_names)
     dataset_names = [c["name"] for c in manifest["classes"]]
     if len(class_names) != len(dataset_names):
@@ -142,8 +109,9 @@ def evaluate(
             f"the model predicts {len(class_names)} classes, the dataset has {len(dataset_names)}"
         )
     options = SegmentationOptions(
-        device=device, batch_size=batch_size, tile_size=tile_size, overlap_pct=overlap_pct
-    )
+        device=device, batch_size=batch_size, tile_size=tile_size, overlap_pct=overlap_pct,
+        tta=tta,
+    )  # fmt: skip
     metric = confusion_metric(len(class_names))
     per_scene = {}
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -45,11 +45,12 @@ def add_option_arguments(parser: argparse.ArgumentParser, options_class: type) -
         if not spec.cli:
             continue
         default = option_default(f)
-        help_text = spec.help + (f" (default: {default})" if default is not None else "")
+        help_text = spec.help.replace("%", "%%")  # argparse formats help with %
+        help_text += f" (default: {default})" if default is not None else ""
         if spec.kind == "bool":
             group.add_argument(
                 spec.cli, dest=f.name, action=argparse.BooleanOptionalAction, default=default,
-                help=spec.help,
+                help=spec.help.replace("%", "%%"),
             )  # fmt: skip
         elif spec.kind == "choice":
             group.add_argument(

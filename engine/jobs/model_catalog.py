@@ -3,6 +3,10 @@
 The panel, the Processing algorithm and the command line resolve a model the same way, so
 a model name that works in one works in the others (and in batch mode, the model builder
 and qgis_process).
+
+An INT8 copy of a model (``python -m trainer quantize``) sits beside it as
+``<name>_int8.onnx``: it is listed as that model's fast variant (``ModelEntry.int8``), not
+as a model of its own, and its name resolves like any other.
 """
 
 from __future__ import annotations
@@ -16,6 +20,12 @@ PLUGIN_DIR = Path(__file__).resolve().parents[2]
 BUNDLED_MODELS_DIR = PLUGIN_DIR / "resources" / "models"
 # What the engine can open; ONNX first because it needs no torch.
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".ckpt")
+INT8_SUFFIX = "_int8"  # <name>_int8.onnx: the quantised copy of <name>.onnx
+
+
+def int8_path(model: Path) -> Path:
+    """Where the INT8 copy of ``model`` is written and looked for."""
+    return model.with_name(f"{model.stem}{INT8_SUFFIX}.onnx")
 
 
 class ModelNotFoundError(InputError):
@@ -30,6 +40,7 @@ class ModelEntry:
     name: str  # file stem, shown to the analyst and accepted by the MODEL parameter
     path: Path
     origin: str  # "bundled" | "user" | "file"
+    int8: Path | None = None  # the quantised copy beside it, if there is one
 
 
 def models_in(folder: Path | None, origin: str) -> list[ModelEntry]:
@@ -39,7 +50,12 @@ def models_in(folder: Path | None, origin: str) -> list[ModelEntry]:
     files = sorted(
         p for p in Path(folder).iterdir() if p.is_file() and p.suffix.lower() in MODEL_SUFFIXES
     )
-    return [ModelEntry(p.stem, p, origin) for p in files]
+    variants = {int8_path(p) for p in files} & set(files)
+    return [
+        ModelEntry(p.stem, p, origin, int8_path(p) if int8_path(p) in variants else None)
+        for p in files
+        if p not in variants
+    ]
 
 
 def list_models(
@@ -69,6 +85,8 @@ def resolve_model(
     for entry in known:
         if text in (entry.name, entry.path.name):
             return entry
+        if entry.int8 is not None and text in (entry.int8.stem, entry.int8.name):
+            return ModelEntry(entry.int8.stem, entry.int8, entry.origin)
     if path.suffix or any(sep in text for sep in ("/", "\\")):
         raise ModelNotFoundError(_not_found(f"Model file '{text}' does not exist.", known))
     raise ModelNotFoundError(_not_found(f"No model named '{text}'.", known))

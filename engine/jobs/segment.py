@@ -1,5 +1,9 @@
-"""The segmentation job: resolve the model, check the output, run the engine, and hand back
+"""The segmentation job: resolve the model, check the outputs, run the engine, and hand back
 one area table per model output, ready for a panel, a Processing log or a terminal.
+
+Besides the class GeoTIFF a request may ask for a confidence raster, class polygons and a
+statistics CSV; every file is checked before anything runs (its format, its folder, that it
+is none of the others and replaces nothing unasked).
 """
 
 from __future__ import annotations
@@ -17,6 +21,13 @@ from .base import Job, Progress
 from .model_catalog import resolve_model
 
 OUTPUT_SUFFIXES = (".tif", ".tiff")
+# What each output is written as: the suffixes it takes, and its format in words.
+OUTPUT_FORMATS = {
+    "output": (OUTPUT_SUFFIXES, "GeoTIFF", ".tif"),
+    "confidence": (OUTPUT_SUFFIXES, "GeoTIFF", ".tif"),
+    "polygons": ((".gpkg",), "GeoPackage", ".gpkg"),
+    "stats": ((".csv",), "CSV table", ".csv"),
+}
 
 # The request's own fields, named for messages (the options carry their specs themselves).
 REQUEST_SPECS: dict[str, OptionSpec] = {
@@ -26,6 +37,13 @@ REQUEST_SPECS: dict[str, OptionSpec] = {
                         processing="MODEL"),
     "output": OptionSpec("path", "Output", "the class GeoTIFF to write", cli="--output",
                          processing="OUTPUT"),
+    "confidence": OptionSpec("path", "Confidence raster",
+                             "a GeoTIFF of the top class's probability (0-100 %)",
+                             cli="--confidence", processing="CONFIDENCE"),
+    "polygons": OptionSpec("path", "Polygons", "a GeoPackage of the class polygons",
+                           cli="--polygons", processing="POLYGONS"),
+    "stats": OptionSpec("path", "Statistics", "a CSV of pixels, m² and % per class",
+                        cli="--stats", processing="STATS"),
     "overwrite": OptionSpec("bool", "Replace an existing output",
                             "replace the output file if it exists", cli="--overwrite",
                             panel=False),
@@ -49,6 +67,15 @@ class SegmentRequest:
     overwrite: bool = False  # replace an existing output (the panel asks first)
     input_name: str = ""  # how the user knows the input (a layer name); default: file stem
     user_models_dir: str | None = None  # the analyst's models folder, for model names
+    confidence: str | None = None  # a GeoTIFF of the top class's probability
+    polygons: str | None = None  # a GeoPackage of class polygons
+    stats: str | None = None  # a CSV of per-class statistics
+
+    def output_files(self) -> dict[str, Path]:
+        """Every file the request writes, by the option that names it; the class map first."""
+        named = {"output": self.output, "confidence": self.confidence,
+                 "polygons": self.polygons, "stats": self.stats}  # fmt: skip
+        return {name: Path(path) for name, path in named.items() if path}
 
 
 @dataclass
@@ -111,41 +138,65 @@ class SegmentJob(Job):
         )
 
     def check_output(self) -> Path:
-        """The output path, once it is certain that writing it destroys nothing unasked."""
-        output = Path(self.request.output)
-        if output.suffix.lower() not in OUTPUT_SUFFIXES:
-            raise InputError(
-                f"the output is written as GeoTIFF: give a .tif file name with {{option}}, not "
-                f"'{output.name}'",
-                option="output",
-            )
-        if output.exists() and not self.request.overwrite:
-            raise InputError(
-                f"{output} already exists: choose another output, or allow replacing it "
-                "with {option}",
-                option="overwrite",
-            )
-        return output
+        """The class map's path, once it is certain that writing every output destroys
+        nothing unasked (each in its format, in a folder that exists, none the same)."""
+        files = self.request.output_files()
+        seen: set[Path] = set()
+        for name, path in files.items():
+            suffixes, kind, suffix = OUTPUT_FORMATS[name]
+            if path.suffix.lower() not in suffixes:
+                raise InputError(
+                    f"the file for {{option}} must be a {kind}: give a {suffix} file name, "
+                    f"not '{path.name}'",
+                    option=name,
+                )
+            if name != "output" and not path.parent.is_dir():
+                raise InputError(
+                    f"the folder {path.parent} does not exist: change {{option}}", option=name
+                )
+            taken = {path.resolve()}
+            if kind == "GeoTIFF":  # and the QGIS style beside it
+                taken.add(path.resolve().with_suffix(".qml"))
+            if taken & seen:
+                raise InputError(
+                    f"{path.name} is named for two outputs: choose another file with {{option}}",
+                    option=name,
+                )
+            seen |= taken
+            if path.exists() and not self.request.overwrite:
+                what = "output" if name == "output" else f"{self.specs[name].label.lower()} file"
+                raise InputError(
+                    f"{path} already exists: choose another {what}, or allow replacing it "
+                    "with {option}",
+                    option="overwrite",
+                )
+        return files["output"]
 
     def run(self, progress: Progress, cancel: CancelToken) -> SegmentJobResult:
         from ..model_file import load_model  # numpy and onnxruntime: only once a job runs
-        from ..pipeline import segment
+        from ..pipeline import ExtraOutputs, segment
 
         request, options = self.request, self.request.options
         user_models = Path(request.user_models_dir) if request.user_models_dir else None
         entry = resolve_model(request.model, user_models)
         output = self.check_output()
-        if not is_gdal_name(request.input) and Path(request.input).resolve() == output.resolve():
-            raise InputError(
-                "the output is the input raster: choose another file with {option}",
-                option="output",
-            )
+        if not is_gdal_name(request.input):
+            for name, path in request.output_files().items():
+                if Path(request.input).resolve() == path.resolve():
+                    raise InputError(
+                        "the output is the input raster: choose another file with {option}",
+                        option=name,
+                    )
         model = self.loaded_model
         if model is None or Path(model.path) != Path(entry.path):
             progress(0.0, f"Loading {entry.name}")
             model = load_model(entry.path, device=options.device, num_threads=options.num_threads)
             self.loaded_model = model
-        result = segment(request.input, model, output, options, progress=progress, cancel=cancel)
+        extra = ExtraOutputs(request.confidence, request.polygons, request.stats)
+        result = segment(
+            request.input, model, output, options, outputs=extra, progress=progress,
+            cancel=cancel,
+        )  # fmt: skip
         heads = model.metadata.heads
         outputs = [
             OutputTable(

@@ -65,6 +65,7 @@ def test_mask_keeps_classes_inside_the_polygons_in_one_pass(tmp_path, kit):
     assert sum(a.pixels for a in result.class_areas) == result.valid_pixels
     assert sum(a.percent for a in result.class_areas) == pytest.approx(100)
     assert sorted(p.name for p in tmp_path.iterdir() if "masked" in p.name) == [
+        "masked.qml",  # its QGIS style
         "masked.tif",
         "masked.tif.aux.xml",
     ]

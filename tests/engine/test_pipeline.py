@@ -83,7 +83,8 @@ def test_output_is_a_tiled_deflate_geotiff_with_classes_and_no_leftovers(tmp_pat
     assert ds.GetMetadata("IMAGE_STRUCTURE")["COMPRESSION"] == "DEFLATE"
     assert band.GetCategoryNames() == ["road", "roof", "grass"]
     assert band.GetColorTable().GetColorEntry(1)[:3] == (200, 0, 0)
-    assert sorted(p.name for p in out.parent.iterdir()) == ["classes.tif", "classes.tif.aux.xml"]
+    names = sorted(p.name for p in out.parent.iterdir())
+    assert names == ["classes.qml", "classes.tif", "classes.tif.aux.xml"]
     labels = kit.read(out)
     assert [a.name for a in result.class_areas] == ["road", "roof", "grass"]
     for area in result.class_areas:

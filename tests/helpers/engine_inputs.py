@@ -141,3 +141,43 @@ def random_image(h: int, w: int, bands: int = 3, seed: int = 1) -> np.ndarray:
 
 def read(path: Path) -> np.ndarray:
     return gdal.Open(str(path)).ReadAsArray()
+
+
+def build_two_head_onnx(path: Path, *, tile: int = 64) -> Path:
+    """Two independent 1x1-conv heads (3 classes and 2 classes) on a 3-band input, with our
+    metadata (identity normalisation, logits): a Deepness-style multi-output model."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from engine.metadata import ClassInfo, ModelMetadata
+
+    rng = np.random.default_rng(3)
+    nodes, inits = [], []
+    outputs = []
+    for name, classes in (("first", 3), ("second", 2)):
+        w = rng.integers(-2, 3, size=(classes, 3, 1, 1))
+        node, init = _conv(name, "input", name, w, rng.integers(-50, 50, size=classes), 0)
+        nodes.append(node)
+        inits += init
+        outputs.append(
+            helper.make_tensor_value_info(name, TensorProto.FLOAT, ["N", classes, "H", "W"])
+        )
+    x = helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, "H", "W"])
+    model = helper.make_model(
+        helper.make_graph(nodes, "two_heads", [x], outputs, initializer=inits),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )
+    model.ir_version = 9
+    heads = (
+        tuple(ClassInfo(i, n, c) for i, (n, c) in enumerate(
+            [("road", (90, 90, 90)), ("roof", (200, 0, 0)), ("grass", (0, 200, 0))])),
+        (ClassInfo(0, "dry", (200, 200, 0)), ClassInfo(1, "wet", (0, 0, 200))),
+    )  # fmt: skip
+    meta = ModelMetadata(
+        heads=heads, tile_size=tile, pixel_scale=1.0, mean=(0.0,), std=(1.0,),
+        output_kind="logits",
+    )  # fmt: skip
+    for key, value in to_onnx_props(meta).items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, str(path))
+    return path

@@ -19,6 +19,7 @@ from . import engine_inputs, finetune_inputs, tiny_inputs
 def kit() -> SimpleNamespace:
     return SimpleNamespace(
         build_onnx=engine_inputs.build_onnx,
+        build_two_head_onnx=engine_inputs.build_two_head_onnx,
         single_pass=engine_inputs.single_pass,
         write_raster=engine_inputs.write_raster,
         random_image=engine_inputs.random_image,

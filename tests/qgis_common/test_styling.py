@@ -100,3 +100,44 @@ def test_legend_lists_the_classes_without_a_band_header(plugin_package, clean_pr
     node = clean_project.layerTreeRoot().findLayer(layer.id())
     shown = [n.data(Qt.ItemDataRole.DisplayRole) for n in model.layerLegendNodes(node)]
     assert shown == [c.name for c in POTSDAM_CLASSES]  # no "Band 1: … (Palette)" above them
+
+
+def test_files_the_engine_writes_open_styled_in_qgis(plugin_package, kit, tmp_path):
+    """A class GeoTIFF, a confidence raster and class polygons opened later, as a user
+    would (no plugin involved), show the model's colours and a grey ramp."""
+    from qgis.core import QgsCategorizedSymbolRenderer, QgsSingleBandGrayRenderer
+
+    from aerial_segmentation.engine.pipeline import ExtraOutputs, segment
+    from aerial_segmentation.qgis_common.styling import display_color
+
+    names, colours = ["road", "roof", "lawn"], [(255, 255, 255), (200, 0, 0), (0, 160, 0)]
+    model = kit.build_onnx(
+        tmp_path / "m.onnx", kind="conv1x1",
+        metadata={"tile_size": 64, "class_names": names, "class_colors": colours},
+    )  # fmt: skip
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(50, 60))
+    extra = ExtraOutputs(tmp_path / "sure.tif", tmp_path / "classes.gpkg")
+    segment(raster, model, tmp_path / "classes.tif", outputs=extra)
+    expected = [
+        (i, n, display_color(c).getRgb()[:3]) for i, (n, c) in enumerate(zip(names, colours))
+    ]
+
+    classes = QgsRasterLayer(str(tmp_path / "classes.tif"), "classes", "gdal")
+    renderer = classes.renderer()
+    assert isinstance(renderer, QgsPalettedRasterRenderer)
+    assert [(c.value, c.label, c.color.getRgb()[:3]) for c in renderer.classes()] == expected
+
+    sure = QgsRasterLayer(str(tmp_path / "sure.tif"), "sure", "gdal")
+    grey = sure.renderer()
+    assert isinstance(grey, QgsSingleBandGrayRenderer)
+    stretch = grey.contrastEnhancement()
+    assert (stretch.minimumValue(), stretch.maximumValue()) == (0, 100)
+
+    polygons = QgsVectorLayer(f"{tmp_path / 'classes.gpkg'}|layername=classes", "p", "ogr")
+    assert polygons.isValid() and polygons.featureCount() > 0
+    categorized = polygons.renderer()
+    assert isinstance(categorized, QgsCategorizedSymbolRenderer)
+    assert categorized.classAttribute() == "class_index"
+    got = [(int(c.value()), c.label(), c.symbol().color().getRgb()[:3])
+           for c in categorized.categories()]  # fmt: skip
+    assert got == expected
