@@ -14,22 +14,21 @@ from qgis.core import (
     QgsPalettedRasterRenderer,
     QgsProject,
     QgsRasterLayer,
+    QgsVectorLayer,
 )
 from qgis.PyQt.QtGui import QColor
+
+from ..engine.styles import display_rgb
 
 # Custom properties that mark a layer as one of our results, and say which layer it classifies.
 RESULT_PROPERTY = "aerial_segmentation/result"
 SOURCE_PROPERTY = "aerial_segmentation/source_layer"
-# A colour whose every channel is at least this (white, off-white) would vanish on a white
-# canvas and in a legend swatch without border: it is drawn a step darker (light grey);
-# the model file keeps its own colour.
-PALEST = 230
 
 
 def display_color(rgb: Sequence[int]) -> QColor:
-    """The colour a class is drawn in: the model's, unless it is (nearly) white."""
-    color = QColor(*map(int, rgb[:3]))
-    return color.darker(125) if min(rgb[:3]) >= PALEST else color
+    """The colour a class is drawn in: the model's, unless it is (nearly) white (then a
+    light grey; the ``.qml`` styles the engine writes use the same rule)."""
+    return QColor(*display_rgb(rgb))
 
 
 def result_layer_name(input_name: str, model_name: str, output_name: str = "") -> str:
@@ -120,3 +119,21 @@ def add_result_layer(
         )
         parent.insertLayer(position, layer)
     hide_band_header(layer, project)
+
+
+def extra_result_layers(result, base_name: str, project: QgsProject) -> list[QgsMapLayer]:
+    """The confidence raster and the polygon layers of an engine result
+    (``SegmentationResult``), named after ``base_name``; their styles come from the files
+    (the ``.qml`` beside the raster, the GeoPackage's default style)."""
+    layers: list[QgsMapLayer] = []
+    if result.confidence_path:
+        name = unique_layer_name(f"{base_name} confidence", project)
+        layer = QgsRasterLayer(result.confidence_path, name, "gdal")
+        layer.setCustomProperty(RESULT_PROPERTY, True)  # not something to segment
+        layers.append(layer)
+    for polygons in result.polygon_layers:
+        suffix = "polygons" if polygons.band == 1 else f"polygons {polygons.band}"
+        name = unique_layer_name(f"{base_name} {suffix}", project)
+        uri = f"{result.polygons_path}|layername={polygons.name}"
+        layers.append(QgsVectorLayer(uri, name, "ogr"))
+    return [layer for layer in layers if layer.isValid()]

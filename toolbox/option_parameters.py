@@ -32,7 +32,9 @@ _NUMBER_TYPES = {
 
 def _description(spec: OptionSpec, default: object) -> str:
     if spec.kind in _NUMBER_TYPES and default is None:
-        return f"{spec.label} — empty for the model's own"
+        if spec.default_label == "Model's":
+            return f"{spec.label} — empty for the model's own"
+        return f"{spec.label} — empty: {spec.default_label.lower()}"
     return spec.label
 
 

@@ -17,8 +17,10 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterFile,
+    QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsProcessingParameterVectorDestination,
     QgsProject,
     QgsRasterLayer,
     QgsSettings,
@@ -28,13 +30,19 @@ from qgis.PyQt.QtGui import QIcon
 from ..engine.errors import EngineError
 from ..engine.jobs.dependencies import check_dependencies
 from ..engine.jobs.model_catalog import list_models, resolve_model
-from ..engine.jobs.segment import SegmentJob, SegmentJobResult, SegmentRequest
+from ..engine.jobs.segment import (
+    SegmentJob,
+    SegmentJobResult,
+    SegmentRequest,
+    segmentation_specs,
+)
 from ..engine.metadata import KEY_INPUT_BANDS
 from ..engine.model_file import read_model_metadata
 from ..engine.options import SegmentationOptions
 from ..engine.planning import check_bands
 from ..qgis_common.layers import REMOTE_RASTER_PROVIDERS, layers_reading, raster_source
 from ..qgis_common.styling import (
+    RESULT_PROPERTY,
     add_result_layer,
     hide_band_header,
     result_layer_name,
@@ -49,30 +57,49 @@ MODEL_FILE_FILTER = "ONNX models (*.onnx);;Torch checkpoints (*.pt *.pth);;All f
 USER_MODELS_SETTING = "aerial_segmentation/user_models_dir"  # the panel's "My models folder"
 
 
-class ClassStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Styles and names the output once Processing has loaded it (main thread), and adds one
-    more layer per further model output.
+class KeptPostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """A post-processor kept alive until it has run.
 
     QGIS does not own post-processors, and the algorithm object that made one is deleted
     before the layer is loaded (``run()`` works on a copy), so pending ones are kept alive
     here until they have done their job.
     """
 
-    _pending: ClassVar[list[ClassStylePostProcessor]] = []
+    _pending: ClassVar[list[QgsProcessingLayerPostProcessorInterface]] = []
+
+    @classmethod
+    def create(cls, *args):
+        processor = cls(*args)
+        cls._pending.append(processor)
+        return processor
+
+    def done(self) -> None:
+        if self in self._pending:
+            self._pending.remove(self)
+
+
+class FileStylePostProcessor(KeptPostProcessor):
+    """Applies the style the engine wrote with the file (the ``.qml`` beside a raster, a
+    GeoPackage's default style): Processing loads outputs without their default styles."""
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802 - QGIS API name
+        self.done()
+        if layer is not None and layer.isValid():
+            layer.loadDefaultStyle()
+            layer.setCustomProperty(RESULT_PROPERTY, True)  # not something to segment
+            layer.triggerRepaint()
+
+
+class ClassStylePostProcessor(KeptPostProcessor):
+    """Styles and names the output once Processing has loaded it (main thread), and adds one
+    more layer per further model output."""
 
     def __init__(self, result: SegmentJobResult):
         super().__init__()
         self.result = result
 
-    @classmethod
-    def create(cls, result: SegmentJobResult) -> ClassStylePostProcessor:
-        processor = cls(result)
-        cls._pending.append(processor)
-        return processor
-
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 - QGIS API name
-        if self in self._pending:
-            self._pending.remove(self)
+        self.done()
         if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
             return
         project = context.project() or QgsProject.instance()
@@ -93,6 +120,9 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
     INPUT = "INPUT"
     MODEL = "MODEL"
     OUTPUT = "OUTPUT"
+    CONFIDENCE = "CONFIDENCE"
+    POLYGONS = "POLYGONS"
+    STATS = "STATS"
     DEVICE_USED = "DEVICE_USED"
     SECONDS = "SECONDS"
 
@@ -130,10 +160,18 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
             "BANDS: the raster bands fed to the model, in the model's order (empty: the "
             "model's own, usually 1, 2, 3).\n"
             "EXTENT: segment only this area. MASK: segment only inside these polygons (tick "
-            "'Selected features only' to use the selection); pixels outside become no data.\n\n"
+            "'Selected features only' to use the selection); pixels outside become no data.\n"
+            "TTA: test-time augmentation, the class probabilities of 8 flipped and rotated "
+            "views of every tile averaged (8 times the model time).\n\n"
             "The output is a GeoTIFF of class indices (255 = no data), one band per model "
-            "output, with the model's class names and colours. An output file that is open as "
-            "a layer in the project is not replaced: remove the layer or choose another name."
+            "output, with the model's class names and colours and a QGIS style (.qml) beside "
+            "it; COG writes Cloud-Optimized GeoTIFFs. Optional outputs: CONFIDENCE, the top "
+            "class's probability in percent (0-100, 255 = no data); POLYGONS, a GeoPackage of "
+            "class polygons with class index, name and area in m², styled with the model's "
+            "colours, patches below MIN_AREA m² merged into their largest neighbour first; "
+            "STATS, a CSV of pixels, m² and % per class and output. An output file that is "
+            "open as a layer in the project is not replaced: remove the layer or choose "
+            "another name."
         )
 
     def createInstance(self):  # noqa: N802 - QGIS API name
@@ -162,6 +200,22 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
                 self.OUTPUT, "Classes", defaultValue=QgsProcessing.TEMPORARY_OUTPUT
             )
         )
+        specs = segmentation_specs()
+        optional_outputs = (
+            QgsProcessingParameterRasterDestination(
+                self.CONFIDENCE, specs["confidence"].label, optional=True, createByDefault=False
+            ),
+            QgsProcessingParameterVectorDestination(
+                self.POLYGONS, specs["polygons"].label, optional=True, createByDefault=False,
+                type=QgsProcessing.SourceType.TypeVectorPolygon,
+            ),
+            QgsProcessingParameterFileDestination(
+                self.STATS, specs["stats"].label, fileFilter="CSV files (*.csv)", optional=True,
+                createByDefault=False,
+            ),
+        )  # fmt: skip
+        for parameter in optional_outputs:
+            self.addParameter(parameter)
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, "Device used"))
         self.addOutput(QgsProcessingOutputNumber(self.SECONDS, "Seconds"))
 
@@ -199,6 +253,9 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
             overwrite=True,  # Processing's convention: the destination given is written
             input_name=layer.name(),
             user_models_dir=QgsSettings().value(USER_MODELS_SETTING, "", type=str) or None,
+            confidence=self._optional_output(parameters, self.CONFIDENCE, context),
+            polygons=self._optional_output(parameters, self.POLYGONS, context),
+            stats=self._optional_output(parameters, self.STATS, context, file=True),
         )
         job = SegmentJob(request)
         try:
@@ -217,13 +274,24 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
         except EngineError as error:
             raise processing_error(error, job) from None
         project = context.project()
-        in_use = layers_reading(output, project) if project is not None else []
-        if in_use:
-            raise QgsProcessingException(
-                f"{Path(output).name} is open as the layer '{in_use[0].name()}': remove that "
-                "layer from the project first, or choose another OUTPUT file."
-            )
+        for name, path in request.output_files().items():
+            in_use = layers_reading(path, project) if project is not None else []
+            if in_use:
+                raise QgsProcessingException(
+                    f"{path.name} is open as the layer '{in_use[0].name()}': remove that "
+                    f"layer from the project first, or choose another {name.upper()} file."
+                )
         return job
+
+    def _optional_output(self, parameters, name: str, context, file: bool = False) -> str | None:
+        """The file an optional destination names, or None when it was left out."""
+        if parameters.get(name) in (None, ""):
+            return None
+        if file:
+            path = self.parameterAsFileOutput(parameters, name, context)
+        else:
+            path = self.parameterAsOutputLayer(parameters, name, context)
+        return path or None
 
     def processAlgorithm(  # noqa: N802 - QGIS API name
         self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -250,12 +318,24 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
         for detail in engine.details:
             feedback.pushDebugInfo(detail)
 
+        for polygons in engine.polygon_layers:
+            feedback.pushInfo(f"Polygons: {polygons.polygons} in layer '{polygons.name}'.")
+
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)
             details.name = result_layer_name(layer.name(), result.model_name)
             details.setPostProcessor(ClassStylePostProcessor.create(result))
+        for path, what in ((engine.confidence_path, "confidence"),
+                           (engine.polygons_path, "polygons")):  # fmt: skip
+            if path and context.willLoadLayerOnCompletion(path):  # styled by the files' own
+                details = context.layerToLoadOnCompletionDetails(path)
+                details.name = f"{result_layer_name(layer.name(), result.model_name)} {what}"
+                details.setPostProcessor(FileStylePostProcessor.create())
         return {
             self.OUTPUT: str(engine.output_path),
+            self.CONFIDENCE: engine.confidence_path,
+            self.POLYGONS: engine.polygons_path,
+            self.STATS: engine.stats_path,
             self.DEVICE_USED: engine.device,
             self.SECONDS: engine.seconds,
         }

@@ -8,7 +8,6 @@ main thread, adds one styled layer and one area table per model output.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 from qgis.core import (
@@ -17,16 +16,16 @@ from qgis.core import (
     QgsCoordinateTransform,
     QgsMapLayerProxyModel,
     QgsMessageLog,
-    QgsProcessingUtils,
     QgsProject,
     QgsRasterLayer,
     QgsRectangle,
     QgsSettings,
 )
-from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
+from qgis.gui import QgsDockWidget, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from qgis.PyQt.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -38,7 +37,6 @@ from qgis.PyQt.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QRadioButton,
     QScrollArea,
     QSizePolicy,
     QTableWidget,
@@ -64,6 +62,7 @@ from ..qgis_common.masks import polygon_mask
 from ..qgis_common.styling import (
     add_result_layer,
     display_color,
+    extra_result_layers,
     is_class_layer,
     result_layer_name,
     style_class_layer,
@@ -71,10 +70,12 @@ from ..qgis_common.styling import (
 )
 from .band_picker import BandPicker
 from .option_form import OptionForm, narrow_combo
+from .output_box import OutputBox
 from .panel_text import describe_devices, format_area, model_card_html, result_summary
 from .teach_panel import TeachPanel
 
 SETTINGS_PREFIX = "aerial_segmentation/"
+INT8_ROLE = Qt.ItemDataRole.UserRole + 1  # a model's INT8 copy, in the model list
 OPTIONS_PREFIX = SETTINGS_PREFIX + "options/"
 AREAS = (
     ("layer", "Whole layer"),
@@ -108,7 +109,6 @@ class SegmentationDock(QgsDockWidget):
         self._restore_settings()
         self.refresh_models()
         self._update_area_widgets()
-        self._update_output_widgets()
         self._refresh_layer_filter()
         project = QgsProject.instance()
         project.layersAdded.connect(self._refresh_layer_filter)
@@ -160,7 +160,14 @@ class SegmentationDock(QgsDockWidget):
         self.model_card.setObjectName("modelCard")
         self.model_card.setWordWrap(True)
         self.model_card.setTextFormat(Qt.TextFormat.RichText)
+        self.int8_check = QCheckBox("Fast (INT8)")
+        self.int8_check.setObjectName("int8Check")
+        self.int8_check.setToolTip(
+            "Run the model's INT8 copy (<name>_int8.onnx beside it): faster on CPUs, "
+            "slightly different classes on a few pixels"
+        )
         model_layout.addWidget(self.model_combo)
+        model_layout.addWidget(self.int8_check)
         model_layout.addLayout(buttons)
         model_layout.addWidget(self.model_card)
         layout.addWidget(model_box)
@@ -192,20 +199,11 @@ class SegmentationDock(QgsDockWidget):
         form.addRow("Polygons", self.polygon_combo)
         layout.addWidget(area)
 
-        output = QGroupBox("Output")
-        out_layout = QVBoxLayout(output)
-        self.temporary_radio = QRadioButton("Temporary file")
-        self.file_radio = QRadioButton("Save to GeoTIFF:")
-        self.temporary_radio.setChecked(True)
-        self.file_radio.toggled.connect(self._update_output_widgets)
-        self.output_widget = QgsFileWidget()
-        self.output_widget.setStorageMode(QgsFileWidget.StorageMode.SaveFile)
-        self.output_widget.setFilter("GeoTIFF (*.tif *.tiff)")
-        self.output_widget.setConfirmOverwrite(False)  # asked at Run, with the layer in view
-        out_layout.addWidget(self.temporary_radio)
-        out_layout.addWidget(self.file_radio)
-        out_layout.addWidget(self.output_widget)
-        layout.addWidget(output)
+        self.output_box = OutputBox()
+        self.temporary_radio = self.output_box.temporary_radio
+        self.file_radio = self.output_box.file_radio
+        self.output_widget = self.output_box.output_widget
+        layout.addWidget(self.output_box)
 
         self.result_box = QGroupBox("Result")
         self.result_layout = QVBoxLayout(self.result_box)
@@ -284,16 +282,14 @@ class SegmentationDock(QgsDockWidget):
     def _restore_settings(self) -> None:
         self.option_form.restore(self.settings, OPTIONS_PREFIX)
         self._select_data(self.area_combo, self._setting("area", "layer"))
-        to_file = self._setting("output_to_file", False, bool)
-        self.file_radio.setChecked(to_file)
-        self.temporary_radio.setChecked(not to_file)
-        self.output_widget.setFilePath(self._setting("output_path", ""))
+        self.output_box.restore(self.settings, SETTINGS_PREFIX, OPTIONS_PREFIX)
+        self.int8_check.setChecked(self._setting("int8", False, bool))
 
     def save_settings(self) -> None:
         self.option_form.save(self.settings, OPTIONS_PREFIX)
         self.settings.setValue(SETTINGS_PREFIX + "area", self.area_combo.currentData())
-        self.settings.setValue(SETTINGS_PREFIX + "output_to_file", self.file_radio.isChecked())
-        self.settings.setValue(SETTINGS_PREFIX + "output_path", self.output_widget.filePath())
+        self.output_box.save(self.settings, SETTINGS_PREFIX, OPTIONS_PREFIX)
+        self.settings.setValue(SETTINGS_PREFIX + "int8", self.int8_check.isChecked())
         model = self.current_model_path()
         self.settings.setValue(SETTINGS_PREFIX + "model", str(model) if model else "")
 
@@ -335,6 +331,8 @@ class SegmentationDock(QgsDockWidget):
             self.model_combo.addItem(entry.name + suffix, str(entry.path))
             last = self.model_combo.count() - 1
             self.model_combo.setItemData(last, str(entry.path), Qt.ItemDataRole.ToolTipRole)
+            if entry.int8 is not None:
+                self.model_combo.setItemData(last, str(entry.int8), INT8_ROLE)
         self.model_combo.blockSignals(False)
         if wanted and Path(wanted).is_file() and self.model_combo.findData(str(wanted)) < 0:
             self.set_model_path(Path(wanted))
@@ -412,6 +410,8 @@ class SegmentationDock(QgsDockWidget):
             self._shown_model = path
             self._clear_result()
         self.model_error = ""
+        int8 = self.model_combo.currentData(INT8_ROLE) if path is not None else None
+        self.int8_check.setVisible(bool(int8))
         if path is None:
             self.model_error = "Pick a model: put .onnx models in your models folder or browse."
             self.model_card.setText(f"<i>{html.escape(self.model_error)}</i>")
@@ -487,9 +487,6 @@ class SegmentationDock(QgsDockWidget):
     def _update_area_widgets(self) -> None:
         self.polygon_combo.setEnabled(self.area_combo.currentData() == "selection")
 
-    def _update_output_widgets(self) -> None:
-        self.output_widget.setEnabled(self.file_radio.isChecked())
-
     def _area(self, layer) -> tuple[tuple[float, float, float, float] | None, object]:
         """(extent, polygon mask) in the raster's CRS; ValueError with a readable reason."""
         mode = self.area_combo.currentData()
@@ -519,20 +516,12 @@ class SegmentationDock(QgsDockWidget):
         extent = (clipped.xMinimum(), clipped.yMinimum(), clipped.xMaximum(), clipped.yMaximum())
         return extent, None
 
-    def _output_path(self, input_name: str, model_name: str) -> tuple[Path, bool]:
-        """The output file and whether the analyst chose it (a temporary one is never there)."""
-        if self.file_radio.isChecked():
-            text = self.output_widget.filePath().strip()
-            if not text:
-                raise ValueError("Choose where to save the result, or pick 'Temporary file'.")
-            path = Path(text)
-            if path.suffix.lower() not in (".tif", ".tiff"):
-                path = path.with_suffix(".tif")
-            if not path.parent.is_dir():
-                raise ValueError(f"The folder {path.parent} does not exist.")
-            return path, True
-        safe = re.sub(r"[^\w.-]+", "_", f"{input_name}_{model_name}").strip("_") or "classes"
-        return Path(QgsProcessingUtils.generateTempFilename(f"{safe}.tif")), False
+    def model_to_run(self) -> Path:
+        """The selected model, or its INT8 copy when "Fast (INT8)" is ticked and there."""
+        int8 = self.model_combo.currentData(INT8_ROLE)
+        if int8 and self.int8_check.isChecked():
+            return Path(int8)
+        return self.current_model_path()
 
     # ---- running ------------------------------------------------------------------------
     def build_request(self) -> SegmentRequest:
@@ -546,12 +535,13 @@ class SegmentationDock(QgsDockWidget):
                 f"'{layer.name()}' is a {layer.providerType()} layer; the plugin reads files "
                 "(GeoTIFF, VRT, JPEG2000 …). Export it to GeoTIFF first."
             )
-        model_path = self.current_model_path()
+        model_path = self.model_to_run()
         extent, mask = self._area(layer)
-        output, _ = self._output_path(layer.name(), model_path.stem)
+        output, _ = self.output_box.output_path(layer.name(), model_path.stem)
         options = SegmentationOptions(
-            **self.option_form.values(), bands=self.band_picker.bands(), extent=extent, mask=mask
-        )
+            **self.option_form.values(), **self.output_box.option_form.values(),
+            bands=self.band_picker.bands(), extent=extent, mask=mask,
+        )  # fmt: skip
         user_models = self.user_models_dir()
         return SegmentRequest(
             input=raster_source(layer),
@@ -560,18 +550,23 @@ class SegmentationDock(QgsDockWidget):
             options=options,
             input_name=layer.name(),
             user_models_dir=str(user_models) if user_models else None,
+            **self.output_box.extra_paths(output),
         )
 
-    def confirm_replace(self, path: Path, layer_names: list[str]) -> bool:
-        """Ask before a file is replaced (tests replace this method)."""
+    def confirm_replace(self, path: Path, layer_names: list[str], others: list[Path]) -> bool:
+        """Ask before files are replaced (tests replace this method): ``path`` and the
+        ``others`` that exist, shown as the layers ``layer_names``."""
         shown = ""
         if layer_names:
             shown = f" It is shown as the layer '{layer_names[0]}', which will be replaced too."
+        also = ""
+        if others:
+            also = f" So do {', '.join(p.name for p in others)}."
         answer = QMessageBox.question(
             self,
             "Replace the file?",
-            f"{path.name} already exists in {path.parent}.{shown}\n\nReplace it with the new "
-            "result?",
+            f"{path.name} already exists in {path.parent}.{also}{shown}\n\nReplace it with "
+            "the new result?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
@@ -587,11 +582,13 @@ class SegmentationDock(QgsDockWidget):
         except ValueError as error:
             self._message(str(error), Qgis.MessageLevel.Warning)
             return None
-        output = Path(request.output)
         self._replacing = []
-        if output.exists():
-            showing = layers_reading(output, QgsProject.instance())
-            if not self.confirm_replace(output, [layer.name() for layer in showing]):
+        existing = [path for path in request.output_files().values() if path.exists()]
+        if existing:
+            project = QgsProject.instance()
+            showing = [layer for path in existing for layer in layers_reading(path, project)]
+            names = [layer.name() for layer in showing]
+            if not self.confirm_replace(existing[0], names, existing[1:]):
                 self.status_label.setText("Not run: choose another output file.")
                 return None
             request.overwrite = True
@@ -658,6 +655,11 @@ class SegmentationDock(QgsDockWidget):
             project.removeMapLayers(self._replacing)
             self._replacing = []
         source = project.mapLayer(self._input_layer_id)
+        base = result_layer_name(result.input_name, result.model_name)
+        extras = extra_result_layers(result.engine, base, project)
+        confidence = [layer for layer in extras if isinstance(layer, QgsRasterLayer)]
+        for layer in confidence:  # below the classes: the class map is what is looked at
+            add_result_layer(layer, source, project)
         ids = []
         for table in result.outputs:
             name = result_layer_name(result.input_name, result.model_name, table.title)
@@ -669,7 +671,10 @@ class SegmentationDock(QgsDockWidget):
             style_class_layer(layer, table.classes, table.band)
             add_result_layer(layer, source, project)
             ids.append(layer.id())
-        return ids
+        polygons = [layer for layer in extras if layer not in confidence]
+        for layer in polygons:
+            add_result_layer(layer, source, project)
+        return ids + [layer.id() for layer in confidence + polygons]
 
     def _clear_result(self, *_) -> None:
         if hasattr(self, "result_box"):

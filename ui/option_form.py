@@ -11,6 +11,8 @@ from qgis.PyQt.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
+    QLabel,
     QSpinBox,
     QWidget,
 )
@@ -30,17 +32,21 @@ def narrow_combo(combo: QComboBox, characters: int = 6) -> QComboBox:
 class OptionForm:
     """One row per option shown in the panel; values as the options dataclass takes them."""
 
-    def __init__(self, options_class: type, form: QFormLayout):
+    def __init__(self, options_class: type, form: QFormLayout, section: str = "options"):
+        """The rows of the options whose spec puts them in ``section`` of the panel."""
         self.options_class = options_class
         self.rows: dict[str, tuple[OptionSpec, QWidget, object]] = {}
         for f, spec in option_fields(options_class):
-            if spec.panel and spec.kind in FORM_KINDS:
+            if spec.panel and spec.kind in FORM_KINDS and spec.section == section:
                 default = option_default(f)
                 widget = self._widget(spec, default)
                 widget.setToolTip(spec.help[:1].upper() + spec.help[1:] + ".")
                 widget.setObjectName(f"option_{f.name}")
                 self.rows[f.name] = (spec, widget, default)
-                form.addRow(spec.label, widget)
+                if spec.kind == "bool":  # the label beside its box, wrapping, across the width
+                    form.addRow(_labelled_box(widget, spec.label))
+                else:
+                    form.addRow(spec.label, widget)
                 self._set(f.name, default)
 
     @staticmethod
@@ -118,6 +124,32 @@ class OptionForm:
             except ValueError:
                 continue  # a setting from another version: keep the default
             self._set(name, value)
+
+
+class _BoxLabel(QLabel):
+    """A check box's text that wraps (a QCheckBox's own never does) and toggles it."""
+
+    def __init__(self, text: str, box: QCheckBox):
+        super().__init__(text)
+        self.box = box
+        self.setWordWrap(True)
+        self.setBuddy(box)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt API name
+        if self.box.isEnabled():
+            self.box.toggle()
+        super().mouseReleaseEvent(event)
+
+
+def _labelled_box(box: QCheckBox, text: str) -> QWidget:
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(box)
+    label = _BoxLabel(text, box)
+    label.setToolTip(box.toolTip())
+    layout.addWidget(label, 1)
+    return row
 
 
 def _fit_special_text(spin: QSpinBox | QDoubleSpinBox) -> None:

@@ -109,3 +109,36 @@ def test_errors_name_the_command_line_flags(tmp_path, kit, convnet, capsys):
                  "--mask", str(lines), "-q"]) == 2  # fmt: skip
     assert "mask file not found" in capsys.readouterr().err
     assert not (tmp_path / "o.tif").exists()
+
+
+def test_extra_outputs_for_one_input_and_for_several(tmp_path, kit, convnet, capsys):
+    raster = kit.write_raster(tmp_path / "one.tif", kit.random_image(70, 80), pixel=0.1)
+    code = main(
+        ["segment", str(raster), "-m", str(convnet), "-o", str(tmp_path / "c.tif"), "--tta",
+         "--confidence", str(tmp_path / "sure.tif"), "--polygons", str(tmp_path / "p.gpkg"),
+         "--min-area", "0.05", "--stats", str(tmp_path / "s.csv"), "--cog"]
+    )  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "also wrote" in out and "polygons:" in out
+    for name in ("c.tif", "c.qml", "sure.tif", "sure.qml", "p.gpkg", "s.csv"):
+        assert (tmp_path / name).is_file(), name
+    assert (
+        gdal.Open(str(tmp_path / "sure.tif")).GetMetadataItem("LAYOUT", "IMAGE_STRUCTURE") == "COG"
+    )
+    folder = tmp_path / "many"
+    kit.write_raster(tmp_path / "two.tif", kit.random_image(40, 50))
+    code = main(
+        ["segment", str(raster), str(tmp_path / "two.tif"), "-m", str(convnet), "-o",
+         str(folder), "--stats", str(folder), "--confidence", str(folder), "-q"]
+    )  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in folder.iterdir() if not p.name.endswith((".qml", ".xml"))) == [
+        "one_classes.tif", "one_confidence.tif", "one_stats.csv",
+        "two_classes.tif", "two_confidence.tif", "two_stats.csv",
+    ]  # fmt: skip
+    # A second run replaces nothing unasked, and says which flag allows it.
+    assert main(["segment", str(raster), "-m", str(convnet), "-o", str(tmp_path / "new.tif"),
+                 "--stats", str(tmp_path / "s.csv"), "-q"]) == 2  # fmt: skip
+    assert "s.csv already exists" in capsys.readouterr().err
+    assert not (tmp_path / "new.tif").exists()

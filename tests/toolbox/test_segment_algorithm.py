@@ -37,10 +37,16 @@ def test_algorithm_has_the_documented_parameters(provider):
     names = [p.name() for p in alg.parameterDefinitions()]
     assert names == [
         "INPUT", "MODEL", "DEVICE", "TILE_SIZE", "OVERLAP", "BATCH_SIZE", "BANDS", "EXTENT",
-        "MASK", "OUTPUT",
+        "MASK", "TTA", "MIN_AREA", "COG", "OUTPUT", "CONFIDENCE", "POLYGONS", "STATS",
     ]  # fmt: skip
     optional = {p.name() for p in alg.parameterDefinitions() if p.flags() & p.FlagOptional}
-    assert optional == {"TILE_SIZE", "OVERLAP", "BANDS", "EXTENT", "MASK"}
+    assert optional == {
+        "TILE_SIZE", "OVERLAP", "BANDS", "EXTENT", "MASK", "MIN_AREA", "CONFIDENCE", "POLYGONS",
+        "STATS",
+    }  # fmt: skip
+    # The extra outputs are written only when asked for.
+    for name in ("CONFIDENCE", "POLYGONS", "STATS"):
+        assert not alg.parameterDefinition(name).createByDefault()
     assert alg.parameterDefinition("DEVICE").options() == ["auto", "cpu", "cuda"]
     assert alg.parameterDefinition("BANDS").parentLayerParameterName() == "INPUT"
     assert alg.parameterDefinition("BANDS").allowMultiple()
@@ -212,3 +218,56 @@ def test_model_parameter_takes_names_and_model_files(provider):
     assert "*.onnx" in model.fileFilter()
     for value in ["demo_model", "/data/models/cse_unet.onnx", r"C:\models\checkpoint.pt"]:
         assert model.checkValueIsAcceptable(value), value
+
+
+def test_optional_outputs_tta_and_smallest_polygon(
+    provider, clean_project, tiny, tiny_model, tiny_raster, tmp_path
+):
+    import csv
+
+    import processing
+    from qgis.core import QgsCategorizedSymbolRenderer, QgsSingleBandGrayRenderer
+
+    source = QgsRasterLayer(str(tiny_raster), "stripes", "gdal")
+    clean_project.addMapLayer(source)
+    results = processing.runAndLoadResults(
+        ALG_ID,
+        {"INPUT": source.id(), "MODEL": str(tiny_model), "TTA": True, "MIN_AREA": 2.0,
+         "OUTPUT": "TEMPORARY_OUTPUT", "CONFIDENCE": "TEMPORARY_OUTPUT",
+         "POLYGONS": str(tmp_path / "p.gpkg"), "STATS": str(tmp_path / "s.csv")},
+    )  # fmt: skip
+    QApplication.processEvents()
+    assert (tiny.read_band(results["OUTPUT"]) == tiny.expected_classes()).all()
+    assert results["POLYGONS"] == str(tmp_path / "p.gpkg")
+    with open(results["STATS"], newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    assert sum(float(r["percent"]) for r in rows) == pytest.approx(100, abs=1e-4)
+    loaded = {
+        layer.name(): layer
+        for layer in QgsProject.instance().mapLayers().values()
+        if layer.id() != source.id()
+    }
+    assert sorted(loaded) == [
+        "stripes – stripes_model", "stripes – stripes_model confidence",
+        "stripes – stripes_model polygons",
+    ]  # fmt: skip
+    sure = loaded["stripes – stripes_model confidence"]
+    assert sure.source() == results["CONFIDENCE"]
+    assert isinstance(sure.renderer(), QgsSingleBandGrayRenderer)  # its .qml
+    stretch = sure.renderer().contrastEnhancement()
+    assert (stretch.minimumValue(), stretch.maximumValue()) == (0, 100)
+    polygons = loaded["stripes – stripes_model polygons"]
+    assert isinstance(polygons.renderer(), QgsCategorizedSymbolRenderer)  # the file's style
+    # Three stripes, one polygon each: nothing there is below 2 m² (8 pixels of 0.25 m²).
+    assert polygons.featureCount() == 3
+
+
+def test_a_polygon_file_that_is_no_geopackage_is_refused_in_processing_words(
+    provider, tiny_model, tiny_raster, tmp_path
+):
+    with pytest.raises(QgsProcessingException) as raised:
+        _run({"INPUT": str(tiny_raster), "MODEL": str(tiny_model),
+              "OUTPUT": str(tmp_path / "c.tif"), "POLYGONS": str(tmp_path / "p.shp")})  # fmt: skip
+    message, raised = str(raised.value), None  # no traceback kept past QGIS' exit
+    assert "The file for the POLYGONS parameter must be a GeoPackage: give a .gpkg" in message
+    assert not (tmp_path / "c.tif").exists()

@@ -98,7 +98,8 @@ def test_settings_are_remembered(make_dock, tiny_model, tmp_path):
     first.save_settings()
 
     second = make_dock()
-    assert second.option_form.values() == {"device": "cpu", "overlap_pct": 20.0, "batch_size": 7}
+    expected = {"device": "cpu", "overlap_pct": 20.0, "batch_size": 7, "tta": False}
+    assert second.option_form.values() == expected
     assert second.area_combo.currentData() == "canvas"
     assert second.file_radio.isChecked()
     assert second.output_widget.filePath() == str(tmp_path / "out.tif")
@@ -405,7 +406,7 @@ def test_selected_polygons_keep_classes_only_inside_them(
     assert band.shape == expected.shape
     assert (band == expected).all()
     left = {p.name for p in out_dir.iterdir()}  # one pass: no intermediate file
-    assert "parcels.tif" in left and left <= {"parcels.tif", "parcels.tif.aux.xml"}
+    assert "parcels.tif" in left and left <= {"parcels.tif", "parcels.tif.aux.xml", "parcels.qml"}
     (table,) = dock.area_tables
     assert [table.item(r, 2).text() for r in range(3)] == ["50.0 %", "0.0 %", "50.0 %"]
     assert [round(a.area_m2) for a in outcome.result.engine.class_areas] == [150, 0, 150]

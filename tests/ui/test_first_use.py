@@ -29,14 +29,16 @@ def test_an_existing_output_is_replaced_only_when_the_user_says_so(
     first_bytes, first_mtime = output.read_bytes(), output.stat().st_mtime_ns
 
     asked = []
-    monkeypatch.setattr(dock, "confirm_replace", lambda path, names: asked.append(names) or False)
+    monkeypatch.setattr(
+        dock, "confirm_replace", lambda path, names, others: asked.append(names) or False
+    )
     assert dock.run_segmentation() is None  # "No": nothing runs, nothing is touched
     assert asked == [["stripes – stripes_model"]]  # the question names the layer showing it
     assert output.read_bytes() == first_bytes and output.stat().st_mtime_ns == first_mtime
     assert clean_project.mapLayer(first_layer) is not None
     assert "choose another output" in dock.status_label.text()
 
-    monkeypatch.setattr(dock, "confirm_replace", lambda path, names: True)
+    monkeypatch.setattr(dock, "confirm_replace", lambda path, names, others: True)
     assert run(dock).status == "ok"
     assert output.stat().st_mtime_ns != first_mtime
     assert clean_project.mapLayer(first_layer) is None  # the stale layer went with its file
