@@ -4,7 +4,7 @@ PY := .venv/bin/python
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
 export QT_QPA_PLATFORM := offscreen
 
-.PHONY: setup test lint pytest demo package bench screenshots clean qt6-check test-newer-qgis
+.PHONY: setup test lint pytest demo package bench screenshots clean qt6-check test-newer-qgis int8
 
 setup:
 	@bash devtools/setup.sh
@@ -31,6 +31,11 @@ package: setup
 
 bench: setup
 	$(PY) bench/run_all.py
+
+# The INT8 copy of a bundled model (MODEL=resources/models/M.onnx writes M_int8.onnx beside
+# it), calibrated on fresh synthetic scenes and compared with it on the sample scene.
+int8: setup
+	$(PY) -m devtools.bundled_model int8 $(if $(MODEL),--model $(MODEL))
 
 # Qt5-only forms (unscoped enums, exec_, PyQt5 imports ...) in the plugin's shipped modules.
 qt6-check: setup

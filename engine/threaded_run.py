@@ -23,8 +23,9 @@ from .masking import MaskRasterizer
 from .model_file import LoadedModel
 from .planning import Plan
 from .probabilities import D4Averager
-from .raster_io import RasterSource, RowReader, warning_collector
+from .raster_io import RasterSource, warning_collector
 from .stitching import NODATA, ClassDecider, RowStrip, owned_crop
+from .tile_input import RowTiles
 from .tiling import Tile
 
 QUEUE_DEPTH = 2  # batches (or rows) in flight between two stages
@@ -229,56 +230,23 @@ class ThreadedRun:
             gdal.PopErrorHandler()
 
     def _read_all(self, inputs: queue.Queue) -> None:
-        plan, grid = self.plan, self.plan.grid
-        tile = grid.tile_size
-        x_lo = grid.cols[0].origin
-        x_hi = grid.cols[-1].origin + tile
-        reader = RowReader(plan.work, plan.bands, x_lo, x_hi, max_rows=tile)
-        wx0, _, ww, _ = plan.work_window
-        mask = None
-        if plan.mask is not None:
-            work = plan.work
-            mask = MaskRasterizer(plan.mask, work.geotransform, work.projection, plan.resampled)
-        a = self.a[:, None, None]
-        b = self.b[:, None, None]
-        for r, y in enumerate(grid.rows):
+        grid = self.plan.grid
+        cutter = RowTiles(self.plan, self.a, self.b)
+        for r in range(len(grid.rows)):
             t = time.perf_counter()
-            data, valid = reader.rows(y.origin, y.origin + tile)
-            ry0, rx0 = max(0, y.origin), reader.x0
-            own_valid = None
-            if valid is not None:
-                own_valid = valid[y.start - ry0 : y.stop - ry0, wx0 - rx0 : wx0 - rx0 + ww].copy()
-            if mask is not None:
-                inside = mask.inside(wx0, y.start, ww, y.stop - y.start)
-                own_valid = inside if own_valid is None else own_valid & inside
+            own_valid = cutter.read_row(r)
             self.timings["read"] += time.perf_counter() - t
             _put(inputs, _RowStart(r, own_valid), self.stop)
             tiles: list[Tile] = []
             batch = None
-            for t_ in grid.row_tiles(r):
+            for tile in grid.row_tiles(r):
                 t = time.perf_counter()
-                if (
-                    own_valid is not None
-                    and not own_valid[:, t_.x.start - wx0 : t_.x.stop - wx0].any()
-                ):
+                if not cutter.worth_running(tile, own_valid):
                     continue
                 if batch is None:
                     batch = _get(self.free_batches, self.stop)
-                slot = batch[len(tiles)]
-                sy0, sx0 = max(t_.y.origin, ry0), max(t_.x.origin, rx0)
-                sy1 = min(t_.y.origin + tile, ry0 + data.shape[1])
-                sx1 = min(t_.x.origin + tile, rx0 + data.shape[2])
-                dy0, dx0 = sy0 - t_.y.origin, sx0 - t_.x.origin
-                dy1, dx1 = dy0 + sy1 - sy0, dx0 + sx1 - sx0
-                if (dy0, dx0, dy1, dx1) != (0, 0, tile, tile):
-                    slot[:] = 0  # padding: zero after normalisation, like a conv's padding
-                region = slot[:, dy0:dy1, dx0:dx1]
-                np.multiply(
-                    data[:, sy0 - ry0 : sy1 - ry0, sx0 - rx0 : sx1 - rx0], a, out=region,
-                    casting="unsafe",
-                )  # fmt: skip
-                region += b
-                tiles.append(t_)
+                cutter.cut(tile, batch[len(tiles)])
+                tiles.append(tile)
                 self.timings["read"] += time.perf_counter() - t
                 if len(tiles) == self.batch_size:
                     _put(inputs, _Batch(tiles, batch, batch), self.stop)

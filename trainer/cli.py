@@ -19,6 +19,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "export": ("trainer.commands.export", "export a training checkpoint to ONNX with its metadata"),
     "card": ("trainer.commands.card", "write an exported model's card from its metadata"),
+    "quantize": (
+        "trainer.commands.quantize",
+        "write an INT8 copy of an ONNX model, calibrated on tiles of real rasters",
+    ),
     "synth": ("trainer.commands.synth", "write synthetic scenes in the ISPRS Potsdam file format"),
     "colour-baseline": (
         "trainer.commands.colour_baseline",

@@ -19,6 +19,7 @@ from .model_record import (
     KEY_EVALUATION,
     KEY_EXPORT,
     KEY_FINETUNE,
+    KEY_QUANTIZATION,
     KEY_TRAINING_RUN,
     read_records,
 )
@@ -200,6 +201,28 @@ def _test_section(evaluation: dict | None, file_name: str) -> list[str]:
     return lines
 
 
+def _quantization_section(record: dict) -> list[str]:
+    """How an INT8 copy was made; its scores below are those of the model it copies."""
+    calibration = record["calibration"]
+    agreement = record["agreement_with_source"]
+    rasters = ", ".join(f"`{name}`" for name in calibration["rasters"][:8])
+    if len(calibration["rasters"]) > 8:
+        rasters += f" and {len(calibration['rasters']) - 8} more"
+    return [
+        "## INT8 quantisation",
+        f"- An INT8 copy of `{record['source']['file']}` (sha256 "
+        f"`{record['source']['sha256'][:16]}…`), made {record['quantized']} with onnxruntime "
+        f"{record['onnxruntime']}: {record['format']} format, weights {record['weights']}, "
+        f"activations {record['activations']}.",
+        f"- Activation ranges calibrated ({calibration['method']}) on "
+        f"{_count(calibration['tiles'], 'tile')} of {calibration['tile_size']} px cut by the "
+        f"engine from {rasters}.",
+        f"- Its classes agree with the original's on {100 * agreement['pixels']:.2f} % of the "
+        f"pixels of {agreement['on']}.",
+        "- The training record and test scores below are those of the original model.",
+    ]
+
+
 def _finetune_section(record: dict, meta: ModelMetadata) -> list[str]:
     """How the model was taught the analyst's imagery, and what it gained on held-out polygons."""
     base, history = record["base_model"], record["history"]
@@ -260,7 +283,11 @@ def _finetune_section(record: dict, meta: ModelMetadata) -> list[str]:
 
 
 def _commands(
-    training: dict | None, export: dict | None, evaluation: dict | None, finetune: dict | None
+    training: dict | None,
+    export: dict | None,
+    evaluation: dict | None,
+    finetune: dict | None,
+    quantization: dict | None = None,
 ) -> list[str]:
     commands = []
     for phase in (training or {}).get("phases", []):
@@ -269,7 +296,7 @@ def _commands(
             commands.append(prepare)
         if phase.get("command"):
             commands.append(phase["command"])
-    for record in (finetune, export, evaluation):
+    for record in (finetune, export, evaluation, quantization):
         if record and record.get("command"):
             commands.append(record["command"])
     if not commands:
@@ -285,10 +312,13 @@ def render_card(path: str | os.PathLike) -> str:
     export = records[KEY_EXPORT]
     evaluation = records[KEY_EVALUATION]
     finetune = records[KEY_FINETUNE]
+    quantization = records[KEY_QUANTIZATION]
     lines = [f"# {path.stem}", ""]
     if meta.description:
         lines += [f"> {meta.description}", ""]
     lines += [*_model_section(path, meta), ""]
+    if quantization:
+        lines += [*_quantization_section(quantization), ""]
     if training:
         lines += ["## Training data", f"- {meta.training_data}", ""]
         datasets: dict[str, tuple[dict, list[str]]] = {}
@@ -326,7 +356,7 @@ def render_card(path: str | os.PathLike) -> str:
         ]
     if evaluation or not finetune:
         lines += ["", *_test_section(evaluation, path.name), ""]
-    lines += _commands(training, export, evaluation, finetune)
+    lines += _commands(training, export, evaluation, finetune, quantization)
     lines += [
         "",
         f"*Written by `python -m trainer` from the metadata of `{path.name}`; "

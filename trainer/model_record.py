@@ -3,7 +3,8 @@
 ``aerial_seg.training_run`` holds the training record (``run_record.py``),
 ``aerial_seg.export`` how the file was exported, ``aerial_seg.evaluation`` the latest test
 evaluation (scores per class, the colour baseline beside them, the data, the machine),
-``aerial_seg.finetune`` a fine-tuning run on an analyst's labels (``trainer.finetune``).
+``aerial_seg.finetune`` a fine-tuning run on an analyst's labels (``trainer.finetune``),
+``aerial_seg.quantization`` how an INT8 copy was made from its model (``trainer.quantize``).
 ``aerial_seg.metrics`` holds the flat numbers: the best epoch's ``validation_*`` scores and,
 once evaluated, the ``test_*`` ones. The model card is written from these alone.
 """
@@ -27,7 +28,8 @@ KEY_TRAINING_RUN = OUR_PREFIX + "training_run"
 KEY_EXPORT = OUR_PREFIX + "export"
 KEY_EVALUATION = OUR_PREFIX + "evaluation"
 KEY_FINETUNE = OUR_PREFIX + "finetune"
-RECORD_KEYS = (KEY_TRAINING_RUN, KEY_EXPORT, KEY_EVALUATION, KEY_FINETUNE)
+KEY_QUANTIZATION = OUR_PREFIX + "quantization"
+RECORD_KEYS = (KEY_TRAINING_RUN, KEY_EXPORT, KEY_EVALUATION, KEY_FINETUNE, KEY_QUANTIZATION)
 # Metrics an evaluation replaces: its own, and what files exported before the splits were
 # separated carry ("val_" could be the test split there, "held_out_" either split, and a
 # hand-written "protocol").

@@ -40,3 +40,17 @@ def test_unknown_model_says_what_to_give(tmp_path, value):
     (tmp_path / "demo.onnx").write_bytes(b"")
     with pytest.raises(ModelNotFoundError, match=r"bundled model name \(demo\)"):
         resolve_model(value, bundled_folder=tmp_path)
+
+
+def test_an_int8_copy_is_its_models_variant_and_resolves_by_name(tmp_path):
+    from engine.jobs.model_catalog import int8_path, list_models, resolve_model
+
+    for name in ("demo.onnx", "demo_int8.onnx", "lonely_int8.onnx"):
+        (tmp_path / name).write_bytes(b"")
+    entries = list_models(bundled_folder=tmp_path)
+    assert [(e.name, e.int8) for e in entries] == [
+        ("demo", tmp_path / "demo_int8.onnx"),
+        ("lonely_int8", None),  # a copy without its model is a model of its own
+    ]
+    assert int8_path(tmp_path / "demo.onnx") == tmp_path / "demo_int8.onnx"
+    assert resolve_model("demo_int8", bundled_folder=tmp_path).path == tmp_path / "demo_int8.onnx"

@@ -449,3 +449,26 @@ def test_geopackage_rasters_and_netcdf_subdatasets_are_inputs(tmp_path, kit, con
     )
     with pytest.raises(InputError, match="cannot open"):
         segment(f"GPKG:{gpkg}:no_such_table", convnet, tmp_path / "x.tif")
+
+
+def test_sampled_tiles_are_the_inputs_the_engine_makes(tmp_path, kit):
+    from engine.tile_input import sample_tiles
+
+    model = kit.build_onnx(
+        tmp_path / "m.onnx", kind="conv1x1", metadata={"tile_size": 64, "pixel_scale": 255.0}
+    )
+    image = kit.random_image(100, 140, seed=12)
+    alpha = np.full(image.shape[1:], 255, np.uint8)
+    alpha[:, :64] = 0  # the left tiles own no valid pixel: never sampled
+    raster = kit.write_raster(tmp_path / "in.tif", image, alpha=alpha)
+    loaded = load_model(model)
+    tiles = sample_tiles([raster], loaded, 100)
+    assert tiles.shape[1:] == (3, 64, 64) and 0 < len(tiles) < 2 * 3
+    scaled = image / 255
+    origins = [(y, x) for y in range(100 - 63) for x in range(140 - 63)]
+    for tile in tiles:  # each is a window of the image / 255, as the engine normalises it
+        (y, x), *_ = [
+            (y, x) for y, x in origins if np.allclose(tile[0, 0, :4], scaled[0, y, x : x + 4])
+        ]
+        np.testing.assert_allclose(tile, scaled[:, y : y + 64, x : x + 64], rtol=1e-6)
+        assert x > 0  # the tile at x = 0 owns no valid pixel: left out
