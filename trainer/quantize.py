@@ -104,18 +104,17 @@ def _method(name: str):
 
 
 def _prepared(model_path: Path, target: Path, log: Callable[[str], None]) -> Path:
-    """Shape inference and graph fusions before quantising, as onnxruntime recommends; the
-    symbolic shape inference gives up on some dynamic-size graphs, which then go without it."""
+    """ONNX shape inference and graph fusions before quantising, as onnxruntime recommends.
+    (Its symbolic shape inference is skipped: it gives up on dynamic-size graphs and then
+    leaves temporary files in the working folder.)"""
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    for skip_symbolic in (False, True):
-        try:
-            quant_pre_process(str(model_path), str(target), skip_symbolic_shape=skip_symbolic)
-            return target
-        except Exception as error:  # onnxruntime raises bare Exceptions here
-            reason = f"{type(error).__name__}: {str(error).strip()[:80]}"
-    log(f"pre-processing skipped ({reason}): quantising the graph as is")
-    return model_path
+    try:
+        quant_pre_process(str(model_path), str(target), skip_symbolic_shape=True)
+    except Exception as error:  # onnxruntime raises bare Exceptions here
+        log(f"pre-processing skipped ({type(error).__name__}: {str(error).strip()[:80]})")
+        return model_path
+    return target
 
 
 def _outputs(model_path: Path, tiles: np.ndarray) -> list[np.ndarray]:

@@ -33,8 +33,10 @@ def quantized(finetune_base, calibration_scene, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("int8")
     model = folder / "base.onnx"
     model.write_bytes(finetune_base.read_bytes())
+    before = set(Path.cwd().iterdir())
     code = main(["quantize", str(model), "--calibration", str(calibration_scene), "--tiles", "12"])
     assert code == 0
+    assert set(Path.cwd().iterdir()) == before  # no temporary file left where it ran
     return int8_path(model)
 
 
