@@ -99,7 +99,7 @@ def orthophoto(size: int, pixel_m: float = 0.05) -> Path:
     from osgeo import gdal, osr
 
     gdal.UseExceptions()
-    path = CACHE / f"ortho_{size}.tif"
+    path = CACHE / (f"ortho_{size}.tif" if pixel_m == 0.05 else f"ortho_{size}_{pixel_m:g}m.tif")
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -121,6 +121,42 @@ def orthophoto(size: int, pixel_m: float = 0.05) -> Path:
         for b in range(3):
             value = (96 + 60 * np.sin(field * (b + 1))).astype(np.uint8) + noise[b]
             ds.GetRasterBand(b + 1).WriteArray(value, 0, y0)
+        ds.FlushCache()
+    ds = None
+    partial.replace(path)
+    return path
+
+
+def fragmented_class_map(size: int, block: int = 19, classes: int = 6, seed: int = 0) -> Path:
+    """A ``size``² class map (uint8, 5 cm, tiled DEFLATE GeoTIFF, nodata 255) of ``block``-px
+    patches of random classes with wavy borders: many small irregular polygons, like a
+    speckled segmentation of a busy town."""
+    from osgeo import gdal, osr
+
+    gdal.UseExceptions()
+    path = CACHE / f"classes_{size}_b{block}_c{classes}_s{seed}.tif"
+    if path.exists():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".part.tif")
+    options = ["TILED=YES", "COMPRESS=DEFLATE", "BIGTIFF=IF_SAFER"]
+    ds = gdal.GetDriverByName("GTiff").Create(str(partial), size, size, 1, gdal.GDT_Byte, options)
+    ds.SetGeoTransform((600000.0, 0.05, 0.0, 5800000.0, 0.0, -0.05))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    ds.SetProjection(srs.ExportToWkt())
+    band = ds.GetRasterBand(1)
+    band.SetNoDataValue(255)
+    cells = size // block + 2
+    patches = np.random.default_rng(seed).integers(0, classes, (cells, cells), dtype=np.uint8)
+    xs = np.arange(size, dtype=np.float32)[None, :]
+    for y0 in range(0, size, 512):
+        ys = np.arange(y0, min(size, y0 + 512), dtype=np.float32)[:, None]
+        wave_x = 4 * np.sin(ys / 7 + xs / 13) + 3 * np.sin(xs / 5.3 - ys / 9.1)
+        wave_y = 4 * np.cos(xs / 8 - ys / 11) + 3 * np.sin(ys / 4.7 + xs / 10.3)
+        col = np.clip(((xs + wave_x) / block).astype(np.int64) + 1, 0, cells - 1)
+        row = np.clip(((ys + wave_y) / block).astype(np.int64) + 1, 0, cells - 1)
+        band.WriteArray(patches[row, col], 0, y0)
         ds.FlushCache()
     ds = None
     partial.replace(path)

@@ -102,6 +102,9 @@ def make_int8(model: Path, tiles: int) -> int:
 
     from engine.jobs.model_catalog import int8_path
 
+    model = model.resolve()
+    if model.is_relative_to(ROOT):  # said as the repository's own path
+        model = model.relative_to(ROOT)
     out = int8_path(model)
     with tempfile.TemporaryDirectory(prefix="int8_") as work:
         scenes = Path(work) / "scenes"
@@ -120,7 +123,7 @@ def make_int8(model: Path, tiles: int) -> int:
         )  # fmt: skip
         samples = sorted((ROOT / "resources" / "samples").glob("*_RGB.tif"))
         if samples:
-            agreement = sample_agreement(model, out, samples, Path(work))
+            agreement = sample_agreement(ROOT / model, ROOT / out, samples, Path(work))
             names = ", ".join(p.name for p in samples)
             print(f"{out.name} agrees with {model.name} on {100 * agreement:.2f} % of the "
                   f"pixels of {names}")  # fmt: skip

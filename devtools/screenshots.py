@@ -368,6 +368,8 @@ def main(argv: list[str] | None = None) -> int:
 
     dock = SegmentationDock(ScriptInterface(canvas))
     dock.detect_devices()
+    for name in ("confidence", "polygons"):  # what a run can write beside the classes
+        dock.output_box.extra_checks[name].setChecked(True)
     run_panel(dock, source, Path(model))
     result = project.mapLayer(dock.result_layer_ids[0])
     outcome = dock.last_outcome

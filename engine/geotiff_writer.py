@@ -31,6 +31,10 @@ OVERVIEW_FROM = 2048
 OVERVIEW_SMALLEST = 256
 CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide rasters
 CONFIDENCE_MAX = 100  # confidence is the top class's probability in percent
+# GDAL's block cache while overviews (or a COG) are made from a finished output: GDAL would
+# otherwise fill its default cache (5 % of RAM) with source and overview blocks of a large
+# raster, a peak that grows with the raster.
+FINISHING_CACHE_BYTES = 64 * 1024 * 1024
 
 
 def gdal_callback(
@@ -194,6 +198,8 @@ class GeoTiffWriter:
         if self._next_row != self.height:
             raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
         callback = gdal_callback(cancel, progress)
+        cache = gdal.GetCacheMax()
+        gdal.SetCacheMax(min(cache, FINISHING_CACHE_BYTES))
         try:
             if self.cog:
                 self.dataset.FlushCache()
@@ -207,6 +213,8 @@ class GeoTiffWriter:
             self.dataset = None
             raise_if_cancelled(cancel)
             raise OutputError(f"cannot write {self.final.name}: {self._say(error)}") from None
+        finally:
+            gdal.SetCacheMax(cache)
         self.staging.companion(Path(f"{self.temp}.aux.xml"), Path(f"{self.final}.aux.xml"))
         if self.style_qml is not None:
             style = self.staging.add(sidecar_path(self.final), ".qml")

@@ -16,6 +16,17 @@ from qgis.core import (
 from tests.helpers.panel import add_raster, run
 
 
+def _ready(make_dock, project, raster, model, output):
+    """A panel with the raster and model chosen, saving to ``output``."""
+    source = add_raster(project, raster)
+    dock = make_dock()
+    dock.layer_combo.setLayer(source)
+    dock.set_model_path(model)
+    dock.file_radio.setChecked(True)
+    dock.output_widget.setFilePath(str(output))
+    return dock
+
+
 def test_tta_checkbox_says_what_it_costs(make_dock):
     dock = make_dock()
     box = dock.option_form.widget("tta")
@@ -29,10 +40,9 @@ def test_outputs_beside_the_class_map_are_written_and_added_styled(
 ):
     from aerial_segmentation.qgis_common.styling import RESULT_PROPERTY
 
-    source = add_raster(clean_project, tiny_raster)
-    dock = make_dock()
-    dock.layer_combo.setLayer(source)
-    dock.set_model_path(tiny_model)
+    out = tmp_path / "out"
+    out.mkdir()
+    dock = _ready(make_dock, clean_project, tiny_raster, tiny_model, out / "stripes.tif")
     dock.option_form.set_values({"tta": True})
     boxes = dock.output_box.extra_checks
     assert not dock.output_box.option_form.widget("min_area_m2").isEnabled()  # no polygons yet
@@ -40,10 +50,6 @@ def test_outputs_beside_the_class_map_are_written_and_added_styled(
         boxes[name].setChecked(True)
     assert dock.output_box.option_form.widget("min_area_m2").isEnabled()
     dock.output_box.option_form.set_values({"min_area_m2": 1.0, "cog": True})
-    out = tmp_path / "out"
-    out.mkdir()
-    dock.file_radio.setChecked(True)
-    dock.output_widget.setFilePath(str(out / "stripes.tif"))
 
     request = dock.build_request()
     assert request.options.tta and request.options.cog and request.options.min_area_m2 == 1.0
@@ -72,13 +78,8 @@ def test_outputs_beside_the_class_map_are_written_and_added_styled(
 def test_a_second_run_asks_before_replacing_every_output(
     make_dock, clean_project, tiny_model, tiny_raster, tmp_path, monkeypatch
 ):
-    source = add_raster(clean_project, tiny_raster)
-    dock = make_dock()
-    dock.layer_combo.setLayer(source)
-    dock.set_model_path(tiny_model)
+    dock = _ready(make_dock, clean_project, tiny_raster, tiny_model, tmp_path / "out.tif")
     dock.output_box.extra_checks["stats"].setChecked(True)
-    dock.file_radio.setChecked(True)
-    dock.output_widget.setFilePath(str(tmp_path / "out.tif"))
     (tmp_path / "out_stats.csv").write_text("an analyst's own table")
     asked = []
     monkeypatch.setattr(
