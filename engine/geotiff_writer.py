@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -31,9 +32,7 @@ OVERVIEW_FROM = 2048
 OVERVIEW_SMALLEST = 256
 CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide rasters
 CONFIDENCE_MAX = 100  # confidence is the top class's probability in percent
-# GDAL's block cache while overviews (or a COG) are made from a finished output: GDAL would
-# otherwise fill its default cache (5 % of RAM) with source and overview blocks of a large
-# raster, a peak that grows with the raster.
+# GDAL's block cache while a finished output is worked on as a whole (see limited_gdal_cache).
 FINISHING_CACHE_BYTES = 64 * 1024 * 1024
 
 
@@ -48,6 +47,19 @@ def gdal_callback(
         return 0 if cancel is not None and cancel.cancelled else 1
 
     return callback
+
+
+@contextmanager
+def limited_gdal_cache(limit: int = FINISHING_CACHE_BYTES):
+    """GDAL's block cache held at ``limit`` bytes while a whole-raster GDAL step runs
+    (overviews, a COG, sieve, polygons): GDAL would otherwise fill its default cache (5 % of
+    RAM) with blocks of a large raster, a peak that grows with the raster."""
+    previous = gdal.GetCacheMax()
+    gdal.SetCacheMax(min(previous, limit))
+    try:
+        yield
+    finally:
+        gdal.SetCacheMax(previous)
 
 
 def raise_if_cancelled(cancel: CancelToken | None) -> None:
@@ -198,28 +210,29 @@ class GeoTiffWriter:
         if self._next_row != self.height:
             raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
         callback = gdal_callback(cancel, progress)
-        cache = gdal.GetCacheMax()
-        gdal.SetCacheMax(min(cache, FINISHING_CACHE_BYTES))
         try:
-            if self.cog:
-                self.dataset.FlushCache()
-                self._rewrite_as_cog(callback)
-            else:
-                if max(self.width, self.height) > OVERVIEW_FROM:
-                    self._build_overviews(callback)
-                self.dataset.FlushCache()
-                self.dataset = None
+            with limited_gdal_cache():
+                self._finish_file(callback)
         except RuntimeError as error:
             self.dataset = None
             raise_if_cancelled(cancel)
             raise OutputError(f"cannot write {self.final.name}: {self._say(error)}") from None
-        finally:
-            gdal.SetCacheMax(cache)
         self.staging.companion(Path(f"{self.temp}.aux.xml"), Path(f"{self.final}.aux.xml"))
         if self.style_qml is not None:
             style = self.staging.add(sidecar_path(self.final), ".qml")
             style.write_text(self.style_qml, encoding="utf-8")
         return self.temp
+
+    def _finish_file(self, callback) -> None:
+        """Overviews (or the COG copy), then the file closed."""
+        if self.cog:
+            self.dataset.FlushCache()
+            self._rewrite_as_cog(callback)
+            return
+        if max(self.width, self.height) > OVERVIEW_FROM:
+            self._build_overviews(callback)
+        self.dataset.FlushCache()
+        self.dataset = None
 
     def close(self) -> None:
         """Drop GDAL's handle (an aborted run; the staging removes the files)."""

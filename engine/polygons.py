@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from osgeo import gdal, ogr, osr
 
 from .cancel import CancelToken
 from .errors import InputError, OutputError
-from .geotiff_writer import gdal_callback, raise_if_cancelled
+from .geotiff_writer import gdal_callback, limited_gdal_cache, raise_if_cancelled
 from .metadata import ClassInfo
 from .results import PolygonLayer
 from .staging import Staging
@@ -57,14 +58,11 @@ def sieve_threshold(min_area_m2: float | None, pixel_area_m2: float | None) -> i
 
 
 def sieve(
-    band: gdal.Band,
-    target: Path,
-    threshold: int,
-    cancel: CancelToken | None,
-    progress: Callable[[float], None],
+    band: gdal.Band, target: Path, threshold: int, next_callback: Callable[[], object]
 ) -> gdal.Dataset:
     """``band`` sieved so that no patch is below ``threshold`` pixels, written to ``target``
-    (an uncompressed scratch GeoTIFF: the sieve reads and writes it line by line)."""
+    (an uncompressed scratch GeoTIFF: the sieve reads and writes it line by line).
+    ``next_callback()`` gives the GDAL progress callback of the whole sieve."""
     source = band.GetDataset()
     scratch = gdal.GetDriverByName("GTiff").Create(
         str(target), source.RasterXSize, source.RasterYSize, 1, gdal.GDT_Byte,
@@ -76,21 +74,20 @@ def sieve(
     nodata = band.GetNoDataValue()
     if nodata is not None:
         out.SetNoDataValue(nodata)
-    steps = []
+    sizes = []
     size = 2
     while size < threshold:
-        steps.append(size)
+        sizes.append(size)
         size *= 2
-    steps.append(threshold)
+    sizes.append(threshold)
+    callback = next_callback()
     mask = band.GetMaskBand()
-    for i, size in enumerate(steps):
+    for i, size in enumerate(sizes):
 
-        def step_progress(fraction: float, i=i) -> None:
-            progress((i + fraction) / len(steps))
+        def passes(fraction: float, message: str, data: object, i=i) -> int:
+            return callback((i + fraction) / len(sizes), message, data)
 
-        callback = gdal_callback(cancel, step_progress)
-        gdal.SieveFilter(band if i == 0 else out, mask, out, size, CONNECTEDNESS,
-                         callback=callback)  # fmt: skip
+        gdal.SieveFilter(band if i == 0 else out, mask, out, size, CONNECTEDNESS, callback=passes)
     return scratch
 
 
@@ -107,65 +104,100 @@ def polygonize_classes(
 ) -> list[PolygonLayer]:
     """Polygons of every band of ``class_map`` into the GeoPackage ``out_path`` (already a
     temporary path of ``staging``). ``progress`` gets fractions of the whole job."""
-    report = progress or (lambda fraction: None)
+    with limited_gdal_cache():
+        return _polygonize(
+            class_map, out_path, heads, pixel_area_m2, staging, min_area_m2, cancel, progress
+        )
+
+
+@dataclass
+class _Run:
+    """What every band's layer needs: the GeoPackage, the unit, area scale and progress."""
+
+    dataset: ogr.DataSource
+    srs: osr.SpatialReference | None
+    threshold: int  # the smallest polygon in pixels (0: no sieve)
+    pixel_area_m2: float | None
+    to_m2: float | None  # CRS area units -> m²
+    staging: Staging
+    scratch_near: Path
+    cancel: CancelToken | None
+    progress: Callable[[float], None]
+    steps: int  # sieve and polygonize passes over all bands
+    done: int = 0
+
+    def step_callback(self):
+        """A GDAL callback reporting one more step's progress (and stopping on a cancel)."""
+        step = self.done
+        self.done += 1
+        return gdal_callback(self.cancel, lambda f: self.progress((step + f) / self.steps))
+
+
+def _polygonize(
+    class_map: Path,
+    out_path: Path,
+    heads: Sequence[Sequence[ClassInfo]],
+    pixel_area_m2: float | None,
+    staging: Staging,
+    min_area_m2: float | None,
+    cancel: CancelToken | None,
+    progress: Callable[[float], None] | None,
+) -> list[PolygonLayer]:
     threshold = sieve_threshold(min_area_m2, pixel_area_m2)
     raster = gdal.Open(str(class_map))
     gt = raster.GetGeoTransform()
     crs_area = abs(gt[1] * gt[5] - gt[2] * gt[4])  # one pixel, in CRS units squared
-    to_m2 = (pixel_area_m2 / crs_area) if pixel_area_m2 and crs_area else None
     srs = None
     if raster.GetProjection():
         srs = osr.SpatialReference()
         srs.ImportFromWkt(raster.GetProjection())
-    bands = raster.RasterCount
-    steps = bands * (2 if threshold else 1)
-    done = 0
     try:
         dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(out_path))
     except RuntimeError as error:
         raise OutputError(f"cannot create {out_path.name}: {error}") from None
-    layers = []
+    bands = raster.RasterCount
+    run = _Run(
+        dataset, srs, threshold, pixel_area_m2,
+        (pixel_area_m2 / crs_area) if pixel_area_m2 and crs_area else None, staging, out_path,
+        cancel, progress or (lambda fraction: None), bands * (2 if threshold else 1),
+    )  # fmt: skip
     try:
+        layers = []
         for b in range(1, bands + 1):
-            band = raster.GetRasterBand(b)
-            sieved = None
-            if threshold:
-                scratch = staging.scratch(out_path, ".tif")
-
-                def sieve_progress(fraction: float, done=done) -> None:
-                    report((done + fraction) / steps)
-
-                sieved = sieve(band, scratch, threshold, cancel, sieve_progress)
-                band = sieved.GetRasterBand(1)
-                done += 1
-            name = layer_name(b, bands)
-            layer = dataset.CreateLayer(name, srs=srs, geom_type=ogr.wkbPolygon)
-            for field, kind in ((INDEX_FIELD, ogr.OFTInteger), (NAME_FIELD, ogr.OFTString),
-                                (AREA_FIELD, ogr.OFTReal)):  # fmt: skip
-                layer.CreateField(ogr.FieldDefn(field, kind))
-
-            def polygon_progress(fraction: float, done=done) -> None:
-                report((done + fraction) / steps)
-
-            dataset.StartTransaction()
-            gdal.Polygonize(band, band.GetMaskBand(), layer, 0,
-                            callback=gdal_callback(cancel, polygon_progress))  # fmt: skip
-            dataset.CommitTransaction()
-            done += 1
-            sieved = None
             classes = heads[b - 1] if b - 1 < len(heads) else ()
-            smallest = (threshold - 0.5) * pixel_area_m2 if threshold else None
-            dropped = _fill_names_and_areas(dataset, name, classes, to_m2, smallest)
-            layers.append(PolygonLayer(name, b, layer.GetFeatureCount(), dropped))
-            qml = categorized_fill_qml(INDEX_FIELD, [(c.index, c.name, c.color) for c in classes])
-            store_default_style(dataset, name, qml, f"{name} (model colours)")
+            name = layer_name(b, bands)
+            layers.append(_band_layer(run, raster.GetRasterBand(b), name, b, classes))
+        return layers
     except RuntimeError as error:
         raise_if_cancelled(cancel)
         raise OutputError(f"cannot write the polygons: {error}") from None
     finally:
-        dataset = None
+        run.dataset = dataset = None
         raster = None
-    return layers
+
+
+def _band_layer(
+    run: _Run, band: gdal.Band, name: str, number: int, classes: Sequence[ClassInfo]
+) -> PolygonLayer:
+    """One band sieved (if asked), polygonised into layer ``name``, named, measured, styled."""
+    sieved = None
+    if run.threshold:
+        scratch = run.staging.scratch(run.scratch_near, ".tif")
+        sieved = sieve(band, scratch, run.threshold, run.step_callback)
+        band = sieved.GetRasterBand(1)
+    layer = run.dataset.CreateLayer(name, srs=run.srs, geom_type=ogr.wkbPolygon)
+    for field, kind in ((INDEX_FIELD, ogr.OFTInteger), (NAME_FIELD, ogr.OFTString),
+                        (AREA_FIELD, ogr.OFTReal)):  # fmt: skip
+        layer.CreateField(ogr.FieldDefn(field, kind))
+    run.dataset.StartTransaction()
+    gdal.Polygonize(band, band.GetMaskBand(), layer, 0, callback=run.step_callback())
+    run.dataset.CommitTransaction()
+    band = sieved = None  # closes the scratch raster before the staging removes it
+    smallest = (run.threshold - 0.5) * run.pixel_area_m2 if run.threshold else None
+    dropped = _fill_names_and_areas(run.dataset, name, classes, run.to_m2, smallest)
+    qml = categorized_fill_qml(INDEX_FIELD, [(c.index, c.name, c.color) for c in classes])
+    store_default_style(run.dataset, name, qml, f"{name} (model colours)")
+    return PolygonLayer(name, number, layer.GetFeatureCount(), dropped)
 
 
 def _fill_names_and_areas(

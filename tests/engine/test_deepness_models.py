@@ -145,3 +145,39 @@ def test_seg_thresh_of_a_multi_class_deepness_model_sends_weak_pixels_to_class_0
     expected[weak] = 0
     assert 0.05 < weak.mean() < 0.95  # the threshold matters on this image
     np.testing.assert_array_equal(kit.read(tmp_path / "o.tif"), expected)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "two_outputs_softmax_bsx2x512x512.onnx",  # two softmax outputs
+        "two_outputs_sigmoid_bsx1x512x512.onnx",  # two one-channel sigmoids, batch fixed to 1
+        "different_output_size_512_to_484.onnx",  # an output smaller than the input
+    ],
+)
+def test_tta_and_confidence_with_deepness_models(tmp_path, kit, masked_orthophoto, name):
+    """The 8 views and the confidence work with every output layout Deepness models have."""
+    from engine.pipeline import ExtraOutputs
+
+    raster, invalid = masked_orthophoto
+    gt = gdal.Open(str(raster)).GetGeoTransform()
+    # About one tile's worth, over the masked corner (x >= 1100, y >= 700).
+    extent = (gt[0] + 843 * gt[1], gt[3] + 841 * gt[5], gt[0] + 1243 * gt[1], gt[3] + 441 * gt[5])
+    extra = ExtraOutputs(confidence=tmp_path / "confidence.tif")
+    options = SegmentationOptions(tta=True, extent=extent)
+    segment(raster, kit.deepness / name, tmp_path / "c.tif", options, outputs=extra)
+    out = gdal.Open(str(tmp_path / "c.tif"))
+    x0 = round((out.GetGeoTransform()[0] - gt[0]) / gt[1])
+    y0 = round((out.GetGeoTransform()[3] - gt[3]) / gt[5])
+    invalid = invalid[y0 : y0 + out.RasterYSize, x0 : x0 + out.RasterXSize]
+    heads, shape = len(EXPECTED[name]), invalid.shape
+    labels = out.ReadAsArray().reshape(heads, *shape)
+    sure = gdal.Open(str(tmp_path / "confidence.tif")).ReadAsArray().reshape(heads, *shape)
+    assert invalid.any() and not invalid.all()
+    for b in range(heads):
+        assert ((sure[b] == 255) == invalid).all() and ((labels[b] == 255) == invalid).all()
+        assert sure[b][~invalid].max() <= 100
+        # Two classes of a softmax, or a sigmoid and its background: the top one has at least
+        # half the probability (the 512 -> 484 model's two sigmoids are independent: not so).
+        if len(EXPECTED[name][b]) == 2 and "different_output_size" not in name:
+            assert sure[b][~invalid].min() >= 50
