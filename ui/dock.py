@@ -71,7 +71,13 @@ from ..qgis_common.styling import (
 from .band_picker import BandPicker
 from .option_form import OptionForm, narrow_combo
 from .output_box import OutputBox
-from .panel_text import describe_devices, format_area, model_card_html, result_summary
+from .panel_text import (
+    describe_devices,
+    extra_outputs_text,
+    format_area,
+    model_card_html,
+    result_summary,
+)
 from .teach_panel import TeachPanel
 
 SETTINGS_PREFIX = "aerial_segmentation/"
@@ -682,6 +688,9 @@ class SegmentationDock(QgsDockWidget):
 
     def _show_result(self, result: SegmentJobResult) -> None:
         summary = html.escape(result_summary(result.engine))
+        also = extra_outputs_text(result.engine)
+        if also:
+            summary += f"<br>{html.escape(also)}"
         for note in result.engine.notes:
             summary += f"<br><font color='#555'>{html.escape(str(note))}</font>"
         for warning in result.engine.warnings:

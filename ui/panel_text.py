@@ -60,6 +60,20 @@ def result_summary(result) -> str:
     return ", ".join(parts)
 
 
+def extra_outputs_text(result) -> str:
+    """What a run wrote beside the class map, in words (file names are too long for the
+    panel; the layers carry them)."""
+    parts = []
+    if result.confidence_path:
+        parts.append("a confidence raster")
+    if result.polygons_path:
+        count = sum(layer.polygons for layer in result.polygon_layers)
+        parts.append(f"{count:,} polygon{'s' if count != 1 else ''}")
+    if result.stats_path:
+        parts.append("statistics (CSV)")
+    return f"Also written beside it: {', '.join(parts)}." if parts else ""
+
+
 def plain_training_text(text: str, limit: int = 160) -> str:
     """What a model was trained on, without the command lines and run folders a trainer
     writes into the metadata."""

@@ -59,6 +59,9 @@ def test_outputs_beside_the_class_map_are_written_and_added_styled(
                  "stripes_stats.csv"):  # fmt: skip
         assert (out / name).is_file(), name
     assert (tiny.read_band(out / "stripes.tif") == tiny.expected_classes()).all()
+    assert "Also written beside it: a confidence raster, 3 polygons, statistics (CSV)." in (
+        dock.summary_label.text()
+    )
     layers = [clean_project.mapLayer(i) for i in dock.result_layer_ids]
     assert [layer.name() for layer in layers] == [
         "stripes – stripes_model", "stripes – stripes_model confidence",

@@ -36,3 +36,19 @@ def test_areas_devices_and_missing_keys_in_plain_words(plugin_package):
     card = model_card_html(meta, Path("m.onnx"))
     assert "no class names: classes are numbered" in card and "no pixel size (GSD)" in card
     assert "aerial_seg." not in card and "tiles_size" not in card
+
+
+def test_what_a_run_wrote_beside_the_classes_is_said_in_words(plugin_package):
+    from aerial_segmentation.engine.results import PolygonLayer, SegmentationResult
+    from aerial_segmentation.ui.panel_text import extra_outputs_text
+
+    plain = SegmentationResult("c.tif", "cpu", "onnxruntime", 1.0)
+    assert extra_outputs_text(plain) == ""
+    full = SegmentationResult(
+        "c.tif", "cpu", "onnxruntime", 1.0, confidence_path="s.tif", polygons_path="p.gpkg",
+        polygon_layers=[PolygonLayer("classes", 1, 1200), PolygonLayer("classes_2", 2, 34)],
+        stats_path="s.csv",
+    )  # fmt: skip
+    assert extra_outputs_text(full) == (
+        "Also written beside it: a confidence raster, 1,234 polygons, statistics (CSV)."
+    )
