@@ -545,7 +545,7 @@ class SegmentationDock(QgsDockWidget):
         extent, mask = self._area(layer)
         output, _ = self.output_box.output_path(layer.name(), model_path.stem)
         options = SegmentationOptions(
-            **self.option_form.values(), **self.output_box.option_form.values(),
+            **self.option_form.values(), **self.output_box.option_values(),
             bands=self.band_picker.bands(), extent=extent, mask=mask,
         )  # fmt: skip
         user_models = self.user_models_dir()

@@ -67,6 +67,13 @@ class OutputBox(QGroupBox):
         polygons = self.extra_checks["polygons"].isChecked()
         self.option_form.widget("min_area_m2").setEnabled(polygons)
 
+    def option_values(self) -> dict[str, object]:
+        """The Output section's options; the smallest polygon only when polygons are written."""
+        values = self.option_form.values()
+        if not self.extra_checks["polygons"].isChecked():
+            values["min_area_m2"] = None
+        return values
+
     def output_path(self, input_name: str, model_name: str) -> tuple[Path, bool]:
         """The class GeoTIFF and whether the analyst chose it (a temporary one is new);
         ValueError with a readable reason."""

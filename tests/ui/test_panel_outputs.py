@@ -83,6 +83,8 @@ def test_a_second_run_asks_before_replacing_every_output(
 ):
     dock = _ready(make_dock, clean_project, tiny_raster, tiny_model, tmp_path / "out.tif")
     dock.output_box.extra_checks["stats"].setChecked(True)
+    dock.output_box.option_form.set_values({"min_area_m2": 5.0})  # without polygons: unused
+    assert dock.build_request().options.min_area_m2 is None
     (tmp_path / "out_stats.csv").write_text("an analyst's own table")
     asked = []
     monkeypatch.setattr(
