@@ -1,20 +1,30 @@
-"""Synthetic orthophotos in the ISPRS Potsdam file format.
+"""Synthetic orthophotos in the ISPRS Potsdam file format, made to transfer to real imagery.
 
 No labelled aerial imagery can be downloaded where this project is built and tested, yet the
-trainer, the bundled demo model and the benchmarks need scenes that behave like Potsdam:
-the same file names, label colours, 5 cm GSD and a projected CRS, and content on which a
-per-pixel colour rule is not enough. So the scenes deliberately pair look-alike colours
-(grey roofs beside grey asphalt, green roofs beside lawns, red roofs beside red cars and
-clutter, shadows over everything) and leave the decisive cues to shape, texture, edges and
-context: tiled roof courses and ridges, paver grids, lane markings, crown clumps, cast
-shadows. Pure numpy + GDAL, vectorised, deterministic by ``(seed, row, col)``.
+trainer, the bundled model and the benchmarks need scenes that behave like Potsdam (its file
+names, label colours and classes, a projected CRS) and, above all, look like real aerial and
+UAV orthophotos: town centres, suburbs, farmland and forest edges in every season, at 3-30 cm,
+under any sun, through many cameras. Pure numpy + GDAL, vectorised, deterministic by
+``(seed, row, col)``.
 
-Modules by job: ``primitives`` (noise, blur, geometry patches), ``materials`` (surface
+Modules by job: ``primitives`` (noise, blur, shapes), ``materials`` and ``crops`` (surface
 colours and textures), ``painters`` (one function per object kind), ``layout`` (the scene
-plan), ``sensor`` (light and camera), ``isprs_io`` (Potsdam file names, GeoTIFFs, tile ids).
+plan by kind), ``light`` (sun, sky, shadows), ``sensor`` (atmosphere and camera),
+``generate`` (one scene), ``isprs_io`` (Potsdam file names, GeoTIFFs, tile ids, runs).
 """
 
-from .canvas import BUILDING, CAR, CLUTTER, GSD_M, IMPERVIOUS, LOW_VEGETATION, TREE, Scene
+from .canvas import (
+    BUILDING,
+    CAR,
+    CLUTTER,
+    IMPERVIOUS,
+    LOW_VEGETATION,
+    SCENE_KINDS,
+    SEASONS,
+    TREE,
+    Scene,
+)
+from .generate import SceneOptions, ScenePlan, generate_scene
 from .isprs_io import (
     BENCHMARK_TEST,
     BENCHMARK_TRAIN,
@@ -29,7 +39,6 @@ from .isprs_io import (
     write_resampled_folder,
     write_scene,
 )
-from .layout import generate_scene
 
 __all__ = [
     "BENCHMARK_TEST",
@@ -38,11 +47,14 @@ __all__ = [
     "CAR",
     "CLUTTER",
     "EPSG",
-    "GSD_M",
     "IMPERVIOUS",
     "LOW_VEGETATION",
+    "SCENE_KINDS",
+    "SEASONS",
     "TREE",
     "Scene",
+    "SceneOptions",
+    "ScenePlan",
     "WrittenScene",
     "erode_boundaries",
     "generate_scene",

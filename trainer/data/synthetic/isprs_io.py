@@ -1,8 +1,11 @@
-"""ISPRS Potsdam files: tile ids of the benchmark split, GeoTIFF writing, resampled copies."""
+"""ISPRS Potsdam files: tile ids of the benchmark split, GeoTIFF writing, resampled copies,
+and the loop that writes a run of scenes (in parallel processes, same files either way)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,10 +13,13 @@ import numpy as np
 
 from engine.metadata import POTSDAM_CLASSES
 
-from .canvas import GSD_M, Scene
-from .layout import generate_scene
+from .canvas import Scene
+from .generate import SceneOptions, generate_scene
 
 EPSG = 25833
+# Scenes sit side by side on a grid this many metres per pixel of scene size, so that no two
+# overlap at any GSD the generator allows.
+GRID_M_PER_PX = 1.0
 
 # The common Potsdam benchmark split (SCIENCE.md); synthetic scenes take these tile ids so
 # that ``prepare potsdam --split benchmark`` splits them like the real tiles.
@@ -74,7 +80,7 @@ def tile_ids(scenes: int, test_fraction: float = 0.25) -> list[tuple[str, str]]:
 def scene_origin(tile_id: str, size: int) -> tuple[float, float]:
     """Upper-left corner in EPSG:25833, Potsdam-like, tiles side by side without overlap."""
     row, col = (int(v) for v in tile_id.split("_"))
-    step = max(300.0, size * GSD_M)
+    step = max(300.0, size * GRID_M_PER_PX)
     return 366_000.0 + (col - 7) * step, 5_808_000.0 - (row - 2) * step
 
 
@@ -83,7 +89,7 @@ def scene_rng(seed: int, tile_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, row, col])
 
 
-def write_geotiff(path: Path, bands: np.ndarray, origin: tuple[float, float]) -> None:
+def _write_geotiff(path: Path, bands: np.ndarray, origin: tuple[float, float], gsd: float) -> None:
     from osgeo import gdal, osr
 
     gdal.UseExceptions()
@@ -94,7 +100,7 @@ def write_geotiff(path: Path, bands: np.ndarray, origin: tuple[float, float]) ->
         str(tmp), cols, rows, count, gdal.GDT_Byte,
         ["COMPRESS=DEFLATE", "PREDICTOR=2", "TILED=YES", "PHOTOMETRIC=RGB"],
     )  # fmt: skip
-    ds.SetGeoTransform((origin[0], GSD_M, 0.0, origin[1], 0.0, -GSD_M))
+    ds.SetGeoTransform((origin[0], gsd, 0.0, origin[1], 0.0, -gsd))
     srs = osr.SpatialReference()
     srs.ImportFromEPSG(EPSG)
     ds.SetProjection(srs.ExportToWkt())
@@ -112,40 +118,96 @@ class WrittenScene:
     image: Path
     label: Path
     label_no_boundary: Path
+    gsd_m: float = 0.05
+    kind: str = ""
+    season: str = ""
+    features: tuple[str, ...] = ()
 
 
 def write_scene(scene: Scene, out_dir: Path, tile_id: str, split: str = "") -> WrittenScene:
-    """Write image, colour label and eroded label under Potsdam's folder and file names."""
+    """Write image, colour label and eroded label under Potsdam's folder and file names,
+    georeferenced at the scene's own GSD."""
     origin = scene_origin(tile_id, scene.image.shape[0])
     out_dir = Path(out_dir)
     image = out_dir / IMAGE_DIR / f"top_potsdam_{tile_id}_RGB.tif"
     label = out_dir / LABEL_DIR / f"top_potsdam_{tile_id}_label.tif"
     eroded = out_dir / NO_BOUNDARY_DIR / f"top_potsdam_{tile_id}_label_noBoundary.tif"
     lut = label_colours()
-    write_geotiff(image, scene.image, origin)
-    write_geotiff(label, lut[scene.labels], origin)
-    write_geotiff(eroded, lut[erode_boundaries(scene.labels)], origin)
-    return WrittenScene(tile_id, split, image, label, eroded)
+    _write_geotiff(image, scene.image, origin, scene.gsd_m)
+    _write_geotiff(label, lut[scene.labels], origin, scene.gsd_m)
+    _write_geotiff(eroded, lut[erode_boundaries(scene.labels)], origin, scene.gsd_m)
+    return WrittenScene(
+        tile_id,
+        split,
+        image,
+        label,
+        eroded,
+        scene.gsd_m,
+        scene.kind,
+        scene.season,
+        tuple(sorted(scene.features)),
+    )
+
+
+def _one(job: tuple[Path, str, str, int, int, SceneOptions]) -> WrittenScene:
+    out_dir, tile_id, split, size, seed, options = job
+    scene = generate_scene(size, scene_rng(seed, tile_id), options=options)
+    return write_scene(scene, out_dir, tile_id, split)
 
 
 def synthesize(
-    out_dir: Path, scenes: int, size: int = 2000, seed: int = 0, test_fraction: float = 0.25
+    out_dir: Path,
+    scenes: int,
+    size: int = 2000,
+    seed: int = 0,
+    test_fraction: float = 0.25,
+    options: SceneOptions | None = None,
+    workers: int = 1,
 ) -> Iterator[WrittenScene]:
-    """Generate and write ``scenes`` scenes; yields each as it is written."""
-    for tile_id, split in tile_ids(scenes, test_fraction):
-        scene = generate_scene(size, scene_rng(seed, tile_id))
-        yield write_scene(scene, out_dir, tile_id, split)
+    """Generate and write ``scenes`` scenes, yielding each as it is written (in tile order).
+    Each scene draws from its own generator seeded by (seed, row, col), so ``workers``
+    processes write the same files as one."""
+    options = options or SceneOptions()
+    jobs = [
+        (Path(out_dir), t, split, size, seed, options)
+        for t, split in tile_ids(scenes, test_fraction)
+    ]
+    written: list[WrittenScene] = []
+    if workers <= 1:
+        for job in jobs:
+            written.append(_one(job))
+            yield written[-1]
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for w in pool.map(_one, jobs):
+                written.append(w)
+                yield w
+    _write_index(Path(out_dir), written)
+
+
+def _write_index(out_dir: Path, written: list[WrittenScene]) -> None:
+    """``synthetic_scenes.json``: each scene's kind, season, GSD and what it shows."""
+    index = {
+        w.tile_id: {
+            "split": w.split,
+            "kind": w.kind,
+            "season": w.season,
+            "gsd_m": w.gsd_m,
+            "features": list(w.features),
+        }
+        for w in written
+    }
+    (out_dir / "synthetic_scenes.json").write_text(json.dumps(index, indent=1))
 
 
 def write_resampled_folder(scenes: list[WrittenScene], out_dir: Path, resolution_cm: float) -> Path:
-    """A coarser copy in the trainer's folder format (``images/``, ``masks/``, classes.json).
+    """A copy at one GSD in the trainer's folder format (``images/``, ``masks/``, classes.json).
 
-    Training a small model at 10 cm sees four times the ground per tile for the same compute;
-    the engine resamples 5 cm rasters to the model's resolution, so it still segments them.
-    Images are averaged, eroded colour labels taken by nearest neighbour (no mixed colours).
+    Scenes come at many GSDs; a model trains at one. Finer scenes are averaged down, coarser
+    ones enlarged bilinearly (as the engine does with coarse rasters), so the copy holds
+    every degree of sharpness a user's imagery may have. Eroded colour labels are taken by
+    nearest neighbour (no mixed colours).
     """
-    import json
-
     from osgeo import gdal
 
     gdal.UseExceptions()
@@ -153,8 +215,9 @@ def write_resampled_folder(scenes: list[WrittenScene], out_dir: Path, resolution
     res = resolution_cm / 100.0
     for w in scenes:
         split = "val" if w.split == "test" else "train"
+        enlarge = w.gsd_m > res * 1.001
         for src, kind, alg in (
-            (w.image, "images", "average"),
+            (w.image, "images", "bilinear" if enlarge else "average"),
             (w.label_no_boundary, "masks", "near"),
         ):
             target = out_dir / kind / split / f"top_potsdam_{w.tile_id}.tif"

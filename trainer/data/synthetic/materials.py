@@ -1,110 +1,215 @@
-"""Surface colours and textures: lawns, fields, asphalt, pavers, markings; palettes."""
+"""Surface colours and textures: grass, soil, asphalt, slabs, cobbles, gravel, concrete, roofs.
+
+Each material returns the albedo of a patch (bbox x 3) for the scene's GSD: multi-octave
+variation from metres down to the pixel, colour varying inside one surface, and repeating
+structure (joints, courses, seams) sized in metres and faded out, not aliased, where it is
+finer than the pixels can hold.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .canvas import IMPERVIOUS, LOW_VEGETATION, Canvas, rgb
-from .primitives import Patch, cell_random, value_noise
+from .canvas import Canvas
+from .primitives import Patch, cell_random, fade, fbm, value_noise
 
-# --- scene parameters ------------------------------------------------------------------------
+Palette = dict[str, tuple[tuple[float, float, float], float]]
 
-ROOF_COLOURS = {
-    # name: (rgb, weight). Grey, light and green roofs are meant to collide with asphalt,
-    # pavers and lawn; terracotta with red cars and clutter.
-    "terracotta": ((0.62, 0.32, 0.24), 3.0),
-    "brown": ((0.40, 0.28, 0.22), 1.5),
-    "anthracite": ((0.26, 0.26, 0.28), 2.0),
-    "grey": ((0.44, 0.44, 0.45), 2.5),
-    "light": ((0.66, 0.65, 0.62), 1.5),
-    "green": ((0.33, 0.45, 0.26), 2.0),
+LAWN_GREEN = {
+    "spring": (0.30, 0.47, 0.17),
+    "summer": (0.31, 0.43, 0.19),
+    "dry_summer": (0.36, 0.42, 0.22),
+    "autumn": (0.33, 0.41, 0.21),
+    "winter": (0.37, 0.40, 0.26),
 }
-CAR_COLOURS = (
-    (0.85, 0.86, 0.86), (0.65, 0.66, 0.68), (0.42, 0.43, 0.45), (0.10, 0.10, 0.11),
-    (0.14, 0.18, 0.32), (0.62, 0.12, 0.10), (0.30, 0.33, 0.30), (0.55, 0.52, 0.45),
-)  # fmt: skip
+DRY_GRASS = ((0.63, 0.56, 0.37), (0.55, 0.47, 0.33), (0.6, 0.58, 0.45))
+SOILS: Palette = {
+    "brown": ((0.45, 0.36, 0.27), 3.0),
+    "dark": ((0.30, 0.24, 0.19), 2.0),
+    "loess": ((0.62, 0.53, 0.41), 2.0),
+    "sandy": ((0.68, 0.62, 0.50), 1.0),
+    "grey": ((0.47, 0.44, 0.40), 1.0),
+}
+PAVING: Palette = {
+    "grey": ((0.56, 0.55, 0.53), 4.0),
+    "light": ((0.68, 0.67, 0.63), 2.0),
+    "beige": ((0.66, 0.60, 0.50), 2.0),
+    "red": ((0.58, 0.40, 0.34), 1.5),
+    "anthracite": ((0.33, 0.33, 0.35), 1.5),
+}
+COBBLES: Palette = {
+    "granite": ((0.52, 0.50, 0.48), 3.0),
+    "basalt": ((0.30, 0.30, 0.31), 2.0),
+    "mixed": ((0.56, 0.48, 0.43), 1.5),
+    "sandstone": ((0.62, 0.56, 0.45), 1.0),
+}
+GRAVEL: Palette = {
+    "beige": ((0.64, 0.58, 0.48), 3.0),
+    "grey": ((0.56, 0.55, 0.53), 2.0),
+    "red": ((0.55, 0.38, 0.30), 0.7),
+    "white": ((0.78, 0.76, 0.72), 0.7),
+}
 
 
-# --- trees ---------------------------------------------------------------------------
-
-TREE_COLOURS = (
-    ((0.17, 0.30, 0.12), 5.0),
-    ((0.26, 0.38, 0.16), 3.0),
-    ((0.36, 0.40, 0.18), 1.0),
-    ((0.36, 0.20, 0.18), 0.8),  # copper beech, near terracotta roofs
-    ((0.30, 0.42, 0.26), 1.0),  # near green roofs and lawns
-)
+def pick(rng: np.random.Generator, palette: Palette) -> tuple[str, np.ndarray]:
+    names = list(palette)
+    weights = np.array([palette[n][1] for n in names])
+    name = names[rng.choice(len(names), p=weights / weights.sum())]
+    return name, np.asarray(palette[name][0], np.float32)
 
 
-# --- ground: lawns, fields ---------------------------------------------------------------------
+def vary(rng: np.random.Generator, colour, amount: float = 0.06) -> np.ndarray:
+    """The same colour, a little lighter or darker and a little off in hue."""
+    c = np.asarray(colour, np.float32)
+    c = c * np.exp(rng.normal(0, amount, 3)).astype(np.float32)
+    return np.clip(c * np.float32(np.exp(rng.normal(0, amount))), 0, 1)
 
 
-def lawn_ground(cv: Canvas) -> None:
-    n, rng = cv.size, cv.rng
-    big = value_noise(rng, n, n, cv.m(12))
-    mid = value_noise(rng, n, n, cv.m(2.5))
-    fine = value_noise(rng, n, n, 2.5)
-    grain = rng.standard_normal((n, n), dtype=np.float32)
-    lawn = np.asarray(cv.style.lawn, np.float32)
-    dry = np.asarray((0.55, 0.52, 0.32), np.float32)
-    dryness = np.clip(0.25 + 0.22 * big, 0, 1)[..., None]
-    base = lawn * (1 - dryness) + dry * dryness
-    shade = 1 + 0.07 * mid + 0.1 * fine + 0.05 * grain
-    # Mowing stripes in the layout's direction on some scenes.
-    if rng.uniform() < 0.5:
-        yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
-        ang = cv.layout.theta + rng.choice([0, np.pi / 2])
-        coord = np.cos(ang) * xx + np.sin(ang) * yy
-        shade *= 1 + 0.05 * np.sign(np.sin(coord * np.pi / cv.m(rng.uniform(0.8, 1.6))))
-    cv.img[:] = base * shade[..., None]
+def shaded(colour, shade: np.ndarray) -> np.ndarray:
+    return np.asarray(shade, np.float32)[..., None] * np.asarray(colour, np.float32)
 
 
-def crop_field(cv: Canvas, p: Patch) -> None:
-    """A crop field or meadow: low vegetation with rows, a different hue from lawns."""
-    rng = cv.rng
-    base = np.array((0.45, 0.47, 0.25), np.float32) + rng.normal(0, 0.04, 3).astype(np.float32)
-    period = rng.uniform(8, 16)
-    rows = 0.5 + 0.5 * np.sin(p.s * 2 * np.pi / period)
-    h, w = p.shape
-    shade = (
-        0.88
-        + 0.16 * rows
-        + 0.06 * value_noise(rng, h, w, 3)
-        + 0.05 * rng.standard_normal((h, w), dtype=np.float32)
-    )
-    cv.paint(p, rgb(base, shade), LOW_VEGETATION)
+def mix(a, b, t: np.ndarray) -> np.ndarray:
+    """Per-pixel blend from colour(s) ``a`` to ``b`` by ``t`` (bbox-shaped)."""
+    t = np.asarray(t, np.float32)[..., None]
+    return np.asarray(a, np.float32) * (1 - t) + np.asarray(b, np.float32) * t
 
 
-# --- impervious: roads, sidewalks, parking, driveways ------------------------------------------
+def texture(cv: Canvas, shape: tuple[int, int], size_m: float, octaves: int = 3) -> np.ndarray:
+    """Multi-octave noise with its largest features ``size_m`` metres across; features
+    smaller than a few pixels average out inside each pixel, so they are weaker."""
+    cell = cv.m(size_m)
+    return fbm(cv.rng, shape[0], shape[1], cell, octaves) * min(1.0, (cell / 4) ** 0.5)
 
 
-def asphalt(cv: Canvas, p: Patch, label: int = IMPERVIOUS, tone: float = 1.0) -> None:
-    rng, (h, w) = cv.rng, p.shape
-    shade = (
-        tone
-        + 0.05 * value_noise(rng, h, w, cv.m(3))
-        + 0.04 * value_noise(rng, h, w, 2)
-        + 0.05 * rng.standard_normal((h, w), dtype=np.float32)
-    )
-    # Tar-sealed cracks: thin dark lines along one axis.
-    cracks = np.abs(value_noise(rng, h, w, cv.m(1.5))) < 0.03
-    shade = np.where(cracks, shade * 0.8, shade)
-    cv.paint(p, rgb(cv.style.asphalt, shade), label)
+def grain(cv: Canvas, shape: tuple[int, int]) -> np.ndarray:
+    """Per-pixel texture, stronger at fine GSD (single blades and stones) than coarse."""
+    strength = float(np.clip((0.06 / cv.gsd) ** 0.5, 0.4, 1.4))
+    return strength * cv.rng.standard_normal(shape, dtype=np.float32)
 
 
-def pavers(cv: Canvas, p: Patch, colour=None, size_m: float | None = None) -> None:
-    rng, (h, w) = cv.rng, p.shape
-    size = cv.m(size_m or rng.uniform(0.3, 0.6))
-    i, j = np.floor(p.s / size), np.floor(p.t / size)
-    jitter = cell_random(i, j, rng.uniform(0, 100)) - 0.5
-    joint = (np.mod(p.s, size) < 1.2) | (np.mod(p.t, size) < 1.2)
-    shade = 1 + 0.07 * jitter + 0.025 * rng.standard_normal((h, w), dtype=np.float32)
-    shade = np.where(joint, shade * 0.84, shade)
-    cv.paint(p, rgb(colour if colour is not None else cv.style.pavers, shade), IMPERVIOUS)
+def stripe(offset: np.ndarray, width: float) -> np.ndarray:
+    """Anti-aliased coverage of one line ``width`` px wide where ``offset`` (px) is zero."""
+    return np.clip(width / 2 + 0.5 - np.abs(offset), 0, min(width, 1.0)).astype(np.float32)
 
 
-def markings(cv: Canvas, p: Patch, along_s: bool, dash: float, gap: float) -> None:
-    """Dashed white lane marking down the middle of a road patch."""
-    a, b = (p.s, p.t) if along_s else (p.t, p.s)
-    line = (np.abs(b) < cv.m(0.07)) & (np.mod(a, cv.m(dash + gap)) < cv.m(dash))
-    cv.paint(p, np.array((0.86, 0.86, 0.84), np.float32), IMPERVIOUS, where=line)
+def lines(coord: np.ndarray, period: float, width: float) -> np.ndarray:
+    """Anti-aliased coverage of lines ``width`` px wide every ``period`` px along ``coord``."""
+    d = np.abs(np.mod(coord / period + 0.5, 1.0) - 0.5) * period
+    return np.clip(width / 2 + 0.5 - d, 0, min(width, 1.0)) * fade(period)
+
+
+# --- vegetation ground --------------------------------------------------------------------
+
+
+def grass(cv: Canvas, p: Patch, dryness: float, meadow: bool = False) -> np.ndarray:
+    """Lawn or meadow: green to straw by a patchy local dryness, clumps, blades, stripes."""
+    rng, shape = cv.rng, p.shape
+    green = vary(rng, LAWN_GREEN[cv.env.season], 0.06)
+    dry = vary(rng, DRY_GRASS[rng.integers(len(DRY_GRASS))], 0.05)
+    patches = texture(cv, shape, rng.uniform(4, 12), 4)
+    spread = rng.uniform(0.15, 0.45)  # how patchy: even lawns to scorched spots
+    local = np.clip(dryness + spread * patches + 0.1 * texture(cv, shape, 1.2, 2), 0, 1)
+    colour = mix(green, dry, local**1.3)
+    clumps = texture(cv, shape, 0.6 if meadow else 0.3, 2)
+    shade = 1 + (0.12 if meadow else 0.08) * clumps + 0.07 * grain(cv, shape)
+    if meadow:
+        # Taller grass: darker tufts and a hue that wanders more.
+        colour *= (1 + 0.08 * texture(cv, shape, 3, 2))[..., None]
+        colour[..., 0] *= 1 + 0.06 * texture(cv, shape, 2, 2)
+    elif rng.uniform() < 0.4:
+        angle = rng.uniform(0, np.pi)
+        coord = np.cos(angle) * p.s + np.sin(angle) * p.t
+        width = cv.m(rng.uniform(0.5, 1.0))
+        shade *= 1 + 0.05 * fade(width) * np.sign(np.sin(coord * np.pi / width))
+    if rng.uniform() < 0.5:  # worn ground: bare soil shows through in patches
+        worn = np.clip((texture(cv, shape, rng.uniform(1, 4), 3) - 0.55) * 4, 0, 1)
+        colour = mix(colour, SOILS["brown"][0], worn * 0.7)
+    return np.clip(shaded(colour, shade), 0, 1)
+
+
+def soil(cv: Canvas, p: Patch, base=None) -> np.ndarray:
+    """Bare soil: clods and grain, darker where wetter, lighter where it dried out."""
+    rng, shape = cv.rng, p.shape
+    base = vary(rng, pick(rng, SOILS)[1] if base is None else base, 0.05)
+    wet = texture(cv, shape, rng.uniform(5, 20), 3)
+    shade = 1 + 0.12 * wet + 0.08 * texture(cv, shape, 0.4, 2) + 0.09 * grain(cv, shape)
+    colour = shaded(base, shade)
+    colour[..., 2] *= 1 - 0.04 * wet
+    return np.clip(colour, 0, 1)
+
+
+# --- impervious surfaces ------------------------------------------------------------------
+
+
+def asphalt(cv: Canvas, p: Patch, tone: float) -> np.ndarray:
+    """Asphalt ``tone`` (0.2 new .. 0.5 old and bleached): aggregate, blotches, sealed cracks."""
+    rng, shape = cv.rng, p.shape
+    base = np.array((tone, tone, tone * rng.uniform(1.0, 1.05)), np.float32)
+    shade = 1 + 0.06 * texture(cv, shape, rng.uniform(3, 8), 3) + 0.06 * grain(cv, shape)
+    cracks = np.abs(value_noise(rng, shape[0], shape[1], cv.m(rng.uniform(1, 3))))
+    crack_width = 0.02 * fade(cv.m(1.5))
+    shade = np.where(cracks < crack_width, shade * 0.72, shade)
+    return np.clip(shaded(base, shade), 0, 1)
+
+
+def slabs(
+    cv: Canvas, p: Patch, colour, size_m: float, oblong: float = 1.0, joint_m: float = 0.012
+) -> np.ndarray:
+    """Paving slabs or blocks ``size_m`` (x ``oblong``) in running bond, one tone each."""
+    rng, shape = cv.rng, p.shape
+    a, b = cv.m(size_m * oblong), cv.m(size_m)
+    row = np.floor(p.t / b)
+    shift = np.mod(row, 2) * 0.5 * a
+    col = np.floor((p.s + shift) / a)
+    tone = cell_random(row, col, rng.uniform(0, 100)) - 0.5
+    joint = np.maximum(lines(p.t, b, cv.m(joint_m)), lines(p.s + shift, a, cv.m(joint_m)))
+    stain = texture(cv, shape, rng.uniform(2, 6), 3)
+    shade = (1 + 0.09 * tone * fade(min(a, b))) * (1 - 0.35 * joint)
+    shade = shade * (1 + 0.05 * stain) + 0.04 * grain(cv, shape)
+    return np.clip(shaded(vary(rng, colour, 0.04), shade), 0, 1)
+
+
+def cobbles(cv: Canvas, p: Patch, colour, size_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Setts in rows: a rounded stone per cell with dark joints; returns colour and relief."""
+    rng, shape = cv.rng, p.shape
+    c = cv.m(size_m)
+    row = np.floor(p.t / c)
+    shift = cell_random(row, row * 0 + 1, 3.3) * c
+    col = np.floor((p.s + shift) / c)
+    fs = np.mod(p.s + shift, c) / c - 0.5
+    ft = np.mod(p.t, c) / c - 0.5
+    r = np.maximum(np.abs(fs), np.abs(ft)) * 0.7 + np.sqrt(fs * fs + ft * ft) * 0.3
+    stone = np.clip((0.47 - r) * c, 0, 1) * fade(c) + (1 - fade(c)) * 0.8
+    salt = rng.uniform(0, 100)
+    tone = cell_random(row, col, salt) - 0.5
+    hue = cell_random(col, row, salt + 1) - 0.5
+    base = vary(rng, colour, 0.04)
+    colour_px = shaded(base, 1 + 0.3 * tone * fade(c))
+    colour_px[..., 0] *= 1 + 0.08 * hue * fade(c)
+    joint_colour = np.asarray((0.36, 0.33, 0.29), np.float32)
+    colour_px = mix(joint_colour, colour_px, stone)
+    colour_px *= (1 + 0.05 * texture(cv, shape, 3, 2) + 0.04 * grain(cv, shape))[..., None]
+    relief = 0.015 * stone * (1 - 2 * r) * fade(c)
+    return np.clip(colour_px, 0, 1), relief.astype(np.float32)
+
+
+def gravel(cv: Canvas, p: Patch, colour) -> np.ndarray:
+    """Loose gravel: strong speckle, ruts and puddle-dark blotches."""
+    rng, shape = cv.rng, p.shape
+    speck = grain(cv, shape)
+    shade = 1 + 0.13 * speck + 0.07 * texture(cv, shape, rng.uniform(1, 4), 3)
+    shade = np.where(speck > 1.6, shade * 1.15, np.where(speck < -1.6, shade * 0.8, shade))
+    return np.clip(shaded(vary(rng, colour, 0.05), shade), 0, 1)
+
+
+def concrete(cv: Canvas, p: Patch, colour) -> np.ndarray:
+    """Cast concrete in bays of a few metres, sawn joints, stains."""
+    rng, shape = cv.rng, p.shape
+    bay = cv.m(rng.uniform(3, 6))
+    joint = np.maximum(lines(p.s, bay, cv.m(0.015)), lines(p.t, bay, cv.m(0.015)))
+    bay_tone = cell_random(np.floor(p.s / bay), np.floor(p.t / bay), rng.uniform(0, 50)) - 0.5
+    shade = (1 + 0.05 * bay_tone + 0.08 * texture(cv, shape, rng.uniform(2, 6), 4)) * (
+        1 - 0.3 * joint
+    ) + 0.035 * grain(cv, shape)
+    return np.clip(shaded(vary(rng, colour, 0.04), shade), 0, 1)
