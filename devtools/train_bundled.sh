@@ -16,7 +16,8 @@ CONFIGS=(
     trainer/configs/bundled_synthetic_phase_2.toml
 )
 LAST_RUN=$WORK/train_phase_2
-SYNTH_ARGS="--out $WORK/scenes --scenes 30 --size 2000 --seed 2026 --test-fraction 0.2 --resampled-copy 10:$WORK/scenes_10cm --resampled-copy 20:$WORK/scenes_20cm"
+# Scenes v2 at 3-30 cm (each GeoTIFF carries its own GSD); the copies put them all at one GSD.
+SYNTH_ARGS="--out $WORK/scenes --scenes 30 --size 2000 --seed 2026 --test-fraction 0.2 --gsd-cm 3:30 --workers 2 --resampled-copy 10:$WORK/scenes_10cm --resampled-copy 20:$WORK/scenes_20cm"
 mkdir -p "$WORK"
 COMMANDS=$WORK/commands.txt
 : > "$COMMANDS"

@@ -131,9 +131,11 @@ class Canvas:
         height: np.ndarray | float | None = None,
         opacity: np.ndarray | float = 1.0,
         feature: str | None = None,
+        overhang: bool = False,
     ) -> None:
         """Blend ``colour`` (bbox x 3, or one RGB) in by the patch's coverage times
-        ``opacity``; set ``label`` and raise ``height`` (metres) where that is at least 1/2."""
+        ``opacity``; where that is at least 1/2 set ``label`` and ``height`` (metres above
+        ground; with ``overhang``, only raise it: crowns over roofs, bare twigs over lawns)."""
         alpha = p.alpha * np.asarray(opacity, np.float32)
         view = self.albedo[p.ys, p.xs]
         col = np.asarray(colour, np.float32)
@@ -143,7 +145,8 @@ class Canvas:
             self.labels[p.ys, p.xs][owned] = label
         if height is not None:
             hv = self.height[p.ys, p.xs]
-            hv[owned] = np.maximum(hv, np.asarray(height, np.float32))[owned]
+            new = np.broadcast_to(np.asarray(height, np.float32), hv.shape)
+            hv[owned] = (np.maximum(hv, new) if overhang else new)[owned]
         if feature:
             self.note(feature, self.labels[p.ys, p.xs][owned])
 

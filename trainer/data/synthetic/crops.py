@@ -17,10 +17,10 @@ from .primitives import Patch, cell_random, fade
 CROPS_BY_SEASON = {
     # crop: weight, per season
     "spring": {"young": 3, "rapeseed": 2, "cereal": 2, "seedbed": 2, "ploughed": 1, "maize": 1},
-    "summer": {"cereal": 4, "maize": 3, "stubble": 1, "rapeseed": 1, "ploughed": 0.5},
-    "dry_summer": {"cereal": 3, "stubble": 3, "maize": 3, "ploughed": 1},
+    "summer": {"cereal": 4, "maize": 3, "stubble": 1.5, "rapeseed": 1, "ploughed": 0.5},
+    "dry_summer": {"cereal": 3, "stubble": 3, "maize": 3, "ploughed": 1, "seedbed": 0.5},
     "autumn": {"stubble": 3, "ploughed": 3, "maize": 2, "young": 2, "seedbed": 1},
-    "winter": {"ploughed": 3, "young": 3, "stubble": 2, "seedbed": 1, "maize": 0.3},
+    "winter": {"ploughed": 3, "young": 3, "stubble": 2.5, "seedbed": 1, "maize": 0.3},
 }
 
 
@@ -167,10 +167,9 @@ def young_crop(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
 def stubble(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
     """Harvested field: pale straw or grey-beige stalks in rows, soil between, straw swaths."""
     rng = cv.rng
-    straw = vary(
-        rng, ((0.68, 0.64, 0.53), (0.62, 0.61, 0.57), (0.72, 0.62, 0.42))[rng.integers(3)], 0.05
-    )
-    ground = soil(cv, p, np.clip(straw * rng.uniform(0.55, 0.8), 0, 1))
+    straws = ((0.68, 0.64, 0.53), (0.74, 0.72, 0.66), (0.72, 0.62, 0.42), (0.66, 0.65, 0.62))
+    straw = vary(rng, straws[rng.integers(len(straws))], 0.05)
+    ground = soil(cv, p, np.clip(straw * rng.uniform(0.6, 0.9), 0, 1))
     period = cv.m(rng.choice([0.15, 0.17, 0.5, 0.75]))
     rows = lines(p.t, period, period * rng.uniform(0.15, 0.35))
     cover = np.clip(rng.uniform(0.5, 0.9) + 0.2 * texture(cv, p.shape, rng.uniform(2, 8), 3), 0, 1)

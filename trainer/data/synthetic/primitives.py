@@ -339,24 +339,3 @@ def stroke_patch(size: int, points: list[tuple[float, float]], half_width: float
     if not alpha.any():
         return None
     return Patch(ys, xs, alpha, along.astype(np.float32), across.astype(np.float32))
-
-
-def convex_hull(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Andrew's monotone chain (for the footprint of a shape swept along a direction)."""
-    pts = sorted(set(points))
-    if len(pts) <= 2:
-        return pts
-
-    def half(seq: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        out: list[tuple[float, float]] = []
-        for p in seq:
-            while len(out) >= 2:
-                (ax, ay), (bx, by) = out[-2], out[-1]
-                if (bx - ax) * (p[1] - ay) - (by - ay) * (p[0] - ax) > 0:
-                    break
-                out.pop()
-            out.append(p)
-        return out
-
-    lower, upper = half(pts), half(pts[::-1])
-    return lower[:-1] + upper[:-1]

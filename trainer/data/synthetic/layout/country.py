@@ -166,7 +166,10 @@ def rural(cv: Canvas, fr: Frame, later: Later) -> None:
     if full is not None:
         lawn(cv, full, meadow=True)
     direction = rng.uniform(0, math.pi)
-    cells, cuts = _cells(rng, fr.reach, rng.uniform(40, 200), direction)
+    # Fields of 40-200 m; small scenes (drone flights) get smaller plots so that they too
+    # show where one crop meets another.
+    size = min(rng.uniform(40, 200), cv.extent_m * rng.uniform(0.4, 1.2))
+    cells, cuts = _cells(rng, fr.reach, max(size, 15.0), direction)
     farm = int(rng.integers(len(cells))) if rng.uniform() < 0.5 else -1
     conifers = rng.uniform(0, 0.8)
     for k, poly in enumerate(cells):
@@ -195,11 +198,8 @@ def rural(cv: Canvas, fr: Frame, later: Later) -> None:
     for a, b in cuts[1 : 1 + rng.integers(0, 4)]:
         track(cv, fr.points([a, b]), rng.uniform(2.5, 4))
     if rng.uniform() < 0.25:
-        pond(
-            cv,
-            *fr.px(rng.uniform(-0.4, 0.4) * fr.reach, rng.uniform(-0.4, 0.4) * fr.reach),
-            rng.uniform(4, 15),
-        )
+        x, y = fr.px(rng.uniform(-0.4, 0.4) * fr.reach, rng.uniform(-0.4, 0.4) * fr.reach)
+        pond(cv, x, y, min(rng.uniform(4, 15), 0.15 * cv.extent_m))
     for _ in range(rng.poisson(3 * cv.env.tree_density)):
         later.trees.append(
             (

@@ -193,8 +193,8 @@ def track(cv: Canvas, points: list[tuple[float, float]], width_m: float) -> None
     middle = np.clip(1 - np.abs(p.t) / cv.m(0.45), 0, 1) * (rng.uniform() < 0.6)
     grass = vary(rng, (0.36, 0.42, 0.22), 0.06)
     colour = mix(colour, shaded(grass, 1 + 0.1 * grain(cv, p.shape)), middle * 0.8)
-    cv.paint(p, colour, None)
-    cv.paint(p.within(middle < 0.5), colour, IMPERVIOUS, height=0.0, feature="track")
+    cv.paint(p, colour, None, height=0.0)
+    cv.paint(p.within(middle < 0.5), colour, IMPERVIOUS, feature="track")
 
 
 def crossing(cv: Canvas, x: float, y: float, angle: float, length_m: float) -> None:

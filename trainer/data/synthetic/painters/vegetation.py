@@ -54,6 +54,14 @@ def leaf_colour(cv: Canvas) -> tuple[np.ndarray, str]:
     return vary(rng, colour, 0.07), "tree"
 
 
+def foliage(cv: Canvas, shape: tuple[int, int]) -> np.ndarray:
+    """Leaf-scale shading inside a crown: sprays of leaves, single leaves, dark gaps."""
+    sprays = texture(cv, shape, 0.5, 2)
+    leaves = texture(cv, shape, 0.12, 2)
+    shade = 1 + 0.1 * sprays + 0.12 * leaves + 0.07 * grain(cv, shape)
+    return np.where(sprays + leaves < -1.2, shade * 0.7, shade)
+
+
 def branch_cover(
     cv: Canvas, rho: np.ndarray, ang: np.ndarray, r_px: float, salt: float
 ) -> np.ndarray:
@@ -100,7 +108,7 @@ def tree(cv: Canvas, x: float, y: float, radius_m: float, kind: str | None = Non
         bark = vary(rng, BARK[rng.integers(len(BARK))], 0.06)
         colour = mix(under, bark, cover)
         height = np.where(cover > 0.6, top - depth * rho**2, 0.0)
-        cv.paint(p, colour, TREE, height=height, feature="leaf_off_tree")
+        cv.paint(p, colour, TREE, height=height, overhang=True, feature="leaf_off_tree")
         return
     if kind == "conifer":
         colour = vary(rng, NEEDLES[rng.integers(len(NEEDLES))], 0.08)
@@ -110,18 +118,23 @@ def tree(cv: Canvas, x: float, y: float, radius_m: float, kind: str | None = Non
         )
         height = top - top * 0.55 * rho + 0.2 * radius_m * tiers * rho
         shade = 1 + 0.1 * texture(cv, p.shape, 0.4, 2) + 0.05 * grain(cv, p.shape)
-        cv.paint(p, shaded(colour, shade), TREE, height=height, feature="conifer")
+        cv.paint(p, shaded(colour, shade), TREE, height=height, overhang=True, feature="conifer")
         return
     colour, name = leaf_colour(cv)
     clumps = texture(cv, p.shape, max(radius_m * 0.4, 0.5), 3)
     dome = np.sqrt(np.clip(1 - rho * rho, 0, 1))
     height = top - depth + depth * dome + 0.3 * radius_m * clumps
     hue = texture(cv, p.shape, radius_m * 0.5, 2)
-    shade = 1 + 0.1 * texture(cv, p.shape, 0.3, 2) + 0.06 * grain(cv, p.shape)
+    shade = foliage(cv, p.shape)
     col = shaded(colour, shade)
     col[..., 0] *= 1 + 0.08 * hue
     cv.paint(
-        p, np.clip(col, 0, 1), TREE, height=height, feature="shrub" if kind == "shrub" else name
+        p,
+        np.clip(col, 0, 1),
+        TREE,
+        height=height,
+        overhang=True,
+        feature="shrub" if kind == "shrub" else name,
     )
 
 
@@ -199,7 +212,7 @@ def canopy(
     hue = cell_random(ident, ident * 0 + 11, salt + 8) - 0.5
     colour = np.where(conifer[..., None], needles, leaf) * tone[..., None]
     colour[..., 0] *= 1 + 0.25 * hue * (rng.uniform() < 0.7)
-    colour = shaded(colour, 1 + 0.1 * texture(cv, shape, 0.3, 2) + 0.05 * grain(cv, shape))
+    colour = shaded(colour, foliage(cv, shape))
     radius_m = r_best * cv.gsd
     height = np.where(
         conifer,
@@ -214,7 +227,7 @@ def canopy(
         bark = vary(rng, BARK[rng.integers(len(BARK))], 0.05)
         colour = np.where(bare[..., None], mix(under, bark, cover), colour)
         height = np.where(bare & (cover < 0.6), 0.0, height)
-    cv.paint(crowns, np.clip(colour, 0, 1), TREE, height=height, feature=feature)
+    cv.paint(crowns, np.clip(colour, 0, 1), TREE, height=height, overhang=True, feature=feature)
     if bare.any():
         cv.note("leaf_off_tree", cv.labels[y0:y1, x0:x1][bare & crowns.mask])
     if conifers > 0:
