@@ -17,7 +17,7 @@ from trainer.data.synthetic import ScenePlan, generate_scene, label_colours
 PLANS = (
     (ScenePlan("town_centre", "autumn", 0.08), 21),
     (ScenePlan("suburb", "winter", 0.06), 22),
-    (ScenePlan("rural", "summer", 0.04), 23),
+    (ScenePlan("rural", "summer", 0.12), 23),
     (ScenePlan("forest_edge", "spring", 0.1), 24),
 )
 

@@ -147,9 +147,11 @@ def asphalt(cv: Canvas, p: Patch, tone: float) -> np.ndarray:
     rng, shape = cv.rng, p.shape
     base = np.array((tone, tone, tone * rng.uniform(1.0, 1.05)), np.float32)
     shade = 1 + 0.06 * texture(cv, shape, rng.uniform(3, 8), 3) + 0.06 * grain(cv, shape)
-    cracks = np.abs(value_noise(rng, shape[0], shape[1], cv.m(rng.uniform(1, 3))))
-    crack_width = 0.02 * fade(cv.m(1.5))
-    shade = np.where(cracks < crack_width, shade * 0.72, shade)
+    # Sealed cracks: thin contour lines of a noise, broken into separate runs by another.
+    cracks = np.abs(value_noise(rng, shape[0], shape[1], cv.m(rng.uniform(1.5, 4))))
+    runs = value_noise(rng, shape[0], shape[1], cv.m(rng.uniform(2, 5))) > rng.uniform(0.2, 0.8)
+    crack_width = 0.012 * fade(cv.m(1.5))
+    shade = np.where((cracks < crack_width) & runs, shade * 0.72, shade)
     return np.clip(shaded(base, shade), 0, 1)
 
 
