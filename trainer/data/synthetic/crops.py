@@ -12,7 +12,7 @@ import numpy as np
 
 from .canvas import Canvas
 from .materials import SOILS, grain, lines, mix, pick, shaded, soil, texture, vary
-from .primitives import Patch, cell_random, fade
+from .primitives import Patch, cell_random, choose, fade
 
 CROPS_BY_SEASON = {
     # crop: weight, per season
@@ -25,10 +25,7 @@ CROPS_BY_SEASON = {
 
 
 def choose_crop(rng: np.random.Generator, season: str) -> str:
-    table = CROPS_BY_SEASON[season]
-    names = list(table)
-    weights = np.array([table[n] for n in names], float)
-    return str(names[rng.choice(len(names), p=weights / weights.sum())])
+    return choose(rng, CROPS_BY_SEASON[season])
 
 
 def crop(cv: Canvas, p: Patch, kind: str) -> tuple[np.ndarray, np.ndarray]:
@@ -119,8 +116,7 @@ def cereal(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
     """Wheat or barley: a fine drill pattern, slow colour waves, tramlines, lodged patches."""
     rng = cv.rng
     weights = (4, 1, 1, 0.5) if cv.env.season in ("spring", "summer") else (1, 1, 3, 2)
-    w = np.asarray(weights, float)
-    base = vary(rng, CEREAL_STAGES[rng.choice(4, p=w / w.sum())], 0.05)
+    base = vary(rng, CEREAL_STAGES[choose(rng, dict(enumerate(weights)))], 0.05)
     waves = texture(cv, p.shape, rng.uniform(5, 25), 4)
     drill = lines(p.t, cv.m(rng.uniform(0.12, 0.17)), cv.m(0.04))
     shade = 1 + 0.07 * waves - 0.12 * drill + 0.05 * grain(cv, p.shape)

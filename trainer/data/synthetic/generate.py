@@ -10,6 +10,7 @@ import numpy as np
 from .canvas import SCENE_KINDS, SEASONS, Canvas, Environment, Scene
 from .layout import lay_out
 from .light import illuminate
+from .primitives import choose
 from .sensor import Camera, expose
 
 KIND_WEIGHTS = {"town_centre": 0.25, "suburb": 0.3, "rural": 0.3, "forest_edge": 0.15}
@@ -46,8 +47,7 @@ class ScenePlan:
 
     @classmethod
     def draw(cls, rng: np.random.Generator, options: SceneOptions) -> ScenePlan:
-        weights = np.array([KIND_WEIGHTS[k] for k in options.kinds])
-        kind = options.kinds[rng.choice(len(options.kinds), p=weights / weights.sum())]
+        kind = choose(rng, {k: KIND_WEIGHTS[k] for k in options.kinds})
         season = options.seasons[rng.integers(len(options.seasons))]
         lo, hi = options.gsd_cm
         # Log-uniform: as many scenes from 3-6 cm as from 15-30 cm.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .canvas import Canvas
-from .primitives import Patch, cell_random, fade, fbm, value_noise
+from .primitives import Patch, cell_random, choose, fade, fbm, value_noise
 
 Palette = dict[str, tuple[tuple[float, float, float], float]]
 
@@ -52,9 +52,7 @@ GRAVEL: Palette = {
 
 
 def pick(rng: np.random.Generator, palette: Palette) -> tuple[str, np.ndarray]:
-    names = list(palette)
-    weights = np.array([palette[n][1] for n in names])
-    name = names[rng.choice(len(names), p=weights / weights.sum())]
+    name = choose(rng, {n: weight for n, (_, weight) in palette.items()})
     return name, np.asarray(palette[name][0], np.float32)
 
 

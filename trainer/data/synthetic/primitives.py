@@ -86,6 +86,13 @@ def between(rng: np.random.Generator, lo: float, hi: float) -> float:
     return float(rng.uniform(lo, hi))
 
 
+def choose(rng: np.random.Generator, weights: dict):
+    """A key of ``weights`` drawn with probability proportional to its value."""
+    keys = list(weights)
+    w = np.asarray([weights[k] for k in keys], np.float64)
+    return keys[rng.choice(len(keys), p=w / w.sum())]
+
+
 def cell_random(i: np.ndarray, j: np.ndarray, salt: float) -> np.ndarray:
     """A repeatable pseudo-random value in [0, 1) per integer cell (pavers, tiles, plants)."""
     v = np.sin(i * 12.9898 + j * 78.233 + salt * 37.719) * 43758.5453

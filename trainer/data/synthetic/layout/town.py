@@ -14,7 +14,7 @@ from ..painters.buildings import building
 from ..painters.clutter import construction_site, container, heap, stack
 from ..painters.ground import bare_soil, lawn, pool
 from ..painters.roads import crossing, marking, path, paved, road
-from ..primitives import Patch, between
+from ..primitives import Patch, between, choose
 from .frame import Frame, Later
 
 
@@ -64,32 +64,18 @@ def street_grid(
     rng = cv.rng
     reach = fr.reach
 
-    def choose(table: dict[str, float]) -> str:
-        names = list(table)
-        w = np.array([table[n] for n in names])
-        return names[rng.choice(len(names), p=w / w.sum())]
-
     us = _positions(rng, reach, spacing)
     vs = _positions(rng, reach, spacing)
     if rng.uniform() < 0.2:
         us = us[::2]
-    streets = [
-        Street(
-            p,
-            False,
-            rng.uniform(*width),
-            rng.uniform(*walk),
-            choose(road_kinds),
-            choose(walk_kinds),
+
+    def street(pos: float, along_u: bool) -> Street:
+        width_m, walk_m = rng.uniform(*width), rng.uniform(*walk)
+        return Street(
+            pos, along_u, width_m, walk_m, choose(rng, road_kinds), choose(rng, walk_kinds)
         )
-        for p in us
-    ]
-    streets += [
-        Street(
-            p, True, rng.uniform(*width), rng.uniform(*walk), choose(road_kinds), choose(walk_kinds)
-        )
-        for p in vs
-    ]
+
+    streets = [street(p, False) for p in us] + [street(p, True) for p in vs]
     for st in streets:
         path(
             cv,

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..canvas import BUILDING, Canvas
 from ..materials import grain, gravel, lines, mix, shaded, stripe, texture, vary
-from ..primitives import Patch, cell_random, fade, rect_patch
+from ..primitives import Patch, cell_random, choose, fade, rect_patch
 
 PITCHED = {
     # material: (colours, weight)
@@ -66,9 +66,7 @@ FORMS = {
 
 
 def _choose(rng: np.random.Generator, table: dict) -> tuple[str, np.ndarray]:
-    names = list(table)
-    w = np.array([table[n][1] for n in names])
-    name = names[rng.choice(len(names), p=w / w.sum())]
+    name = choose(rng, {k: weight for k, (_, weight) in table.items()})
     colours = table[name][0]
     return name, vary(rng, colours[rng.integers(len(colours))], 0.07)
 
@@ -134,8 +132,7 @@ def _texture(cv: Canvas, p: Patch, roof: Roof, up: np.ndarray, along: np.ndarray
 
 def draw_roof(rng: np.random.Generator, kind: str) -> Roof:
     weights, eave, pitch = FORMS[kind]
-    w = np.asarray(weights, float)
-    form = ("gable", "hip", "shed", "flat")[rng.choice(4, p=w / w.sum())]
+    form = choose(rng, dict(zip(("gable", "hip", "shed", "flat"), weights)))
     table = FLAT if form == "flat" else PITCHED
     if kind == "hall" and form != "flat":
         table = {k: PITCHED[k] for k in ("metal", "fibre_cement", "concrete_tiles")}

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..canvas import TREE, Canvas
 from ..materials import grain, mix, shaded, texture, vary
-from ..primitives import Patch, blob_patch, cell_random, coverage
+from ..primitives import Patch, blob_patch, cell_random, choose, coverage
 
 LEAVES = (
     # (rgb, weight) for broadleaves in leaf
@@ -37,8 +37,7 @@ BARK = ((0.36, 0.32, 0.28), (0.42, 0.38, 0.33), (0.3, 0.27, 0.25))
 
 
 def _weighted(rng: np.random.Generator, table) -> np.ndarray:
-    w = np.array([x[1] for x in table])
-    return np.asarray(table[rng.choice(len(table), p=w / w.sum())][0], np.float32)
+    return np.asarray(table[choose(rng, {k: w for k, (_, w) in enumerate(table)})][0], np.float32)
 
 
 def leaf_colour(cv: Canvas) -> tuple[np.ndarray, str]:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..canvas import CAR, Canvas
 from ..materials import grain, mix, shaded, texture, vary
-from ..primitives import rect_patch
+from ..primitives import choose, rect_patch
 
 CAR_COLOURS = {
     # name: (rgb, share of the fleet in %), roughly European registrations
@@ -39,9 +39,7 @@ def car(cv: Canvas, x: float, y: float, angle: float, van: bool | None = None) -
     p = rect_patch(cv.size, x, y, a, b, angle, corner=m(0.35))
     if p is None:
         return
-    names = list(CAR_COLOURS)
-    shares = np.array([CAR_COLOURS[n][1] for n in names], float)
-    name = names[rng.choice(len(names), p=shares / shares.sum())]
+    name = choose(rng, {n: share for n, (_, share) in CAR_COLOURS.items()})
     body = vary(rng, CAR_COLOURS[name][0], 0.05)
     su = p.s / a  # -1 rear .. 1 front
     tu = np.abs(p.t) / b  # 0 centre line .. 1 side
