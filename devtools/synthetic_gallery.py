@@ -54,7 +54,7 @@ def write_jpeg(path: Path, rgb: np.ndarray, quality: int = 85) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--size", type=int, default=480)
+    parser.add_argument("--size", type=int, default=460)
     args = parser.parse_args(argv)
     write_jpeg(args.out, gallery(args.size))
     print(f"wrote {args.out}")
