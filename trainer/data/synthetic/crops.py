@@ -161,23 +161,33 @@ def young_crop(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stubble(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
-    """Harvested field: pale straw or grey-beige stalks in rows, soil between, straw swaths."""
+    """Harvested field: pale straw lying in ridges along the rows, dark stubble and soil
+    between, fibrous at a fine GSD, with swaths of chopped straw and tramlines."""
     rng = cv.rng
-    straws = ((0.68, 0.64, 0.53), (0.74, 0.72, 0.66), (0.72, 0.62, 0.42), (0.66, 0.65, 0.62))
+    straws = (
+        (0.68, 0.64, 0.53), (0.76, 0.74, 0.69), (0.72, 0.62, 0.42), (0.66, 0.65, 0.62),
+        (0.80, 0.79, 0.76),
+    )  # fmt: skip
     straw = vary(rng, straws[rng.integers(len(straws))], 0.05)
-    ground = soil(cv, p, np.clip(straw * rng.uniform(0.6, 0.9), 0, 1))
-    period = cv.m(rng.choice([0.15, 0.17, 0.5, 0.75]))
-    rows = lines(p.t, period, period * rng.uniform(0.15, 0.35))
-    cover = np.clip(rng.uniform(0.5, 0.9) + 0.2 * texture(cv, p.shape, rng.uniform(2, 8), 3), 0, 1)
-    colour = mix(ground, straw, cover * (1 - 0.5 * rows))
-    colour = shaded(colour, 1 + 0.09 * grain(cv, p.shape) + 0.05 * texture(cv, p.shape, 0.3, 2))
+    ground = soil(cv, p, np.clip(straw * rng.uniform(0.5, 0.8), 0, 1))
+    period = cv.m(rng.choice([0.15, 0.17, 0.5, 0.6, 0.75]))
+    phase = (p.t + texture(cv, p.shape, rng.uniform(2, 6), 2) * cv.m(0.05)) / period
+    ridges = (0.5 + 0.5 * np.cos(2 * np.pi * phase)) ** rng.uniform(0.5, 2.0)
+    ridges = fade(period) * ridges + (1 - fade(period)) * 0.6
+    # Fibres: strong speckle at a few centimetres, stalks a little coarser.
+    fibres = 0.16 * grain(cv, p.shape) + 0.12 * texture(cv, p.shape, 0.06, 2)
+    cover = np.clip(
+        rng.uniform(0.45, 0.85) + 0.2 * texture(cv, p.shape, rng.uniform(2, 8), 3), 0, 1
+    )
+    amount = np.clip(cover * (0.35 + 0.65 * ridges) + 0.5 * fibres, 0, 1)
+    colour = shaded(mix(ground, straw, amount), 1 + fibres)
     if rng.uniform() < 0.5:  # swaths of chopped straw
         swath = lines(
             p.t - rng.uniform(0, 100), cv.m(rng.uniform(3, 9)), cv.m(rng.uniform(0.6, 1.5))
         )
-        colour = mix(colour, np.clip(straw * 1.12, 0, 1), swath * 0.6)
+        colour = mix(colour, np.clip(straw * 1.1, 0, 1), swath * 0.6)
     colour = mix(colour, ground, _tramlines(cv, p) * 0.5)
-    return np.clip(colour, 0, 1), (0.05 * rows).astype(np.float32)
+    return np.clip(colour, 0, 1), (0.08 * ridges * cover).astype(np.float32)
 
 
 def ploughed(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:

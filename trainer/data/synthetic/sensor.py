@@ -39,8 +39,8 @@ class Camera:
 
     @classmethod
     def draw(cls, rng: np.random.Generator, gsd: float) -> Camera:
-        warm = rng.normal(0, 0.06)  # colour temperature error: warm (+) or cool (-)
-        tint = rng.normal(0, 0.03)  # green-magenta
+        warm = rng.normal(0, 0.04)  # colour temperature error: warm (+) or cool (-)
+        tint = rng.normal(0, 0.02)  # green-magenta
         hazy = rng.uniform() < 0.5
         return cls(
             haze=rng.uniform(0.03, 0.3) if hazy else rng.uniform(0.0, 0.04),
