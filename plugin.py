@@ -37,7 +37,7 @@ class AerialSegmentationPlugin:
 
         self.dock = SegmentationDock(self.iface, parent=self.iface.mainWindow())
         self.dock.setObjectName("AerialSegmentationDock")
-        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
 
         icon = QIcon(str(PLUGIN_DIR / "resources" / "icons" / "icon.svg"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import configparser
+import re
 import zipfile
 from pathlib import Path
 
@@ -22,9 +23,12 @@ INCLUDE = [
     "README.md",
     "ui",
     "toolbox",
+    "qgis_common",
     "engine",
     "resources",
 ]
+# README pictures: the README ships in the ZIP, so the pictures it shows ship with it.
+README_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 EXCLUDED_PARTS = {"__pycache__", ".pytest_cache", ".ruff_cache"}
 EXCLUDED_SUFFIXES = {".pyc", ".pyo", ".aux.xml"}
 SIZE_LIMIT_BYTES = 25 * 1024 * 1024
@@ -48,7 +52,21 @@ def plugin_files() -> list[Path]:
             if any(candidate.name.endswith(suffix) for suffix in EXCLUDED_SUFFIXES):
                 continue
             files.append(candidate)
-    return files
+    return files + readme_images()
+
+
+def readme_images() -> list[Path]:
+    """The local pictures README.md shows (an error if one is missing: a broken README)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    images = []
+    for link in README_IMAGE.findall(text):
+        if "://" in link:
+            continue
+        path = (ROOT / link).resolve()
+        if not path.is_file():
+            raise SystemExit(f"README.md shows {link}, which does not exist")
+        images.append(path)
+    return sorted(set(images))
 
 
 def build(out_dir: Path) -> Path:

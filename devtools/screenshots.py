@@ -166,17 +166,22 @@ def run_panel(dock, layer, model: Path, timeout: float = 600.0):
     return outcome
 
 
-def grab_panel(dock, path: Path, width: int = 430) -> None:
-    """The panel's whole content at its natural height (no scroll bar in the picture)."""
+def grab_panel(dock, path: Path, width: int = 300) -> None:
+    """The panel at the width QGIS opens a dock with, tall enough that nothing scrolls: the
+    options above, Run / Cancel / progress pinned below."""
     from qgis.PyQt.QtWidgets import QApplication
 
-    body = dock.widget().widget()
-    dock.resize(width, 1400)
+    dock.resize(width, 3000)
     dock.show()
     QApplication.processEvents()
-    body.resize(width, body.sizeHint().height())
+    body = dock.scroll_area.widget()
+    footer = dock.run_button.parentWidget()
+    content = body.layout().totalHeightForWidth(dock.scroll_area.viewport().width())
+    dock.resize(width, content + footer.sizeHint().height() + 30)
     QApplication.processEvents()
-    body.grab().save(str(path))
+    dock.scroll_area.verticalScrollBar().setValue(0)
+    QApplication.processEvents()
+    dock.widget().grab().save(str(path))
 
 
 def render_layers(layers, extent, crs, size) -> object:
@@ -201,6 +206,8 @@ def render_result(source, result, metadata, path: Path, side: int = 480) -> None
     from qgis.PyQt.QtCore import QRect, Qt
     from qgis.PyQt.QtGui import QColor, QFont, QImage, QPainter
 
+    from aerial_segmentation.qgis_common.styling import display_color
+
     extent = result.extent()
     crs = result.crs()
     aspect = extent.height() / extent.width() if extent.width() else 1.0
@@ -213,19 +220,20 @@ def render_result(source, result, metadata, path: Path, side: int = 480) -> None
     legend_w = 200
     width = margin * 2 + map_size[0] * 2 + gap * 2 + legend_w
     height = margin * 2 + title_h + max(map_size[1], row_h * len(classes))
-    image = QImage(width, height, QImage.Format_ARGB32)
+    image = QImage(width, height, QImage.Format.Format_ARGB32)
     image.fill(QColor(255, 255, 255))
     painter = QPainter(image)
-    painter.setRenderHint(QPainter.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     font = QFont("DejaVu Sans", 11)
     font.setBold(True)
     painter.setFont(font)
     x_left, x_right = margin, margin + map_size[0] + gap
     x_legend = x_right + map_size[0] + gap
     top = margin + title_h
-    painter.drawText(QRect(x_left, margin, map_size[0], title_h), Qt.AlignLeft, source.name())
-    painter.drawText(QRect(x_right, margin, map_size[0], title_h), Qt.AlignLeft, result.name())
-    painter.drawText(QRect(x_legend, margin, legend_w, title_h), Qt.AlignLeft, "Classes")
+    left_align = Qt.AlignmentFlag.AlignLeft
+    painter.drawText(QRect(x_left, margin, map_size[0], title_h), left_align, source.name())
+    painter.drawText(QRect(x_right, margin, map_size[0], title_h), left_align, result.name())
+    painter.drawText(QRect(x_legend, margin, legend_w, title_h), left_align, "Classes")
     painter.drawImage(x_left, top, left)
     painter.drawImage(x_right, top, right)
     painter.setPen(QColor(90, 90, 90))
@@ -237,10 +245,12 @@ def render_result(source, result, metadata, path: Path, side: int = 480) -> None
     for row, info in enumerate(classes):
         y = top + row * row_h
         painter.setPen(QColor(60, 60, 60))
-        painter.setBrush(QColor(*info.color))
+        painter.setBrush(display_color(info.color))
         painter.drawRect(x_legend, y + 3, 18, 16)
         painter.drawText(
-            QRect(x_legend + 26, y, legend_w - 26, row_h), Qt.AlignVCenter, str(info.name)
+            QRect(x_legend + 26, y, legend_w - 26, row_h),
+            Qt.AlignmentFlag.AlignVCenter,
+            str(info.name),
         )
     painter.end()
     image.save(str(path))
@@ -298,14 +308,15 @@ def main(argv: list[str] | None = None) -> int:
 
     dock = SegmentationDock(ScriptInterface(canvas))
     dock.detect_devices()
-    outcome = run_panel(dock, source, Path(model))
-    result = project.mapLayer(outcome.layer_id)
+    run_panel(dock, source, Path(model))
+    result = project.mapLayer(dock.result_layer_ids[0])
+    outcome = dock.last_outcome
 
     args.out.mkdir(parents=True, exist_ok=True)
     grab_panel(dock, args.out / "panel.png")
     render_result(source, result, dock.model_metadata(Path(model)), args.out / "result.png")
     print(f"wrote {args.out / 'panel.png'} and {args.out / 'result.png'}")
-    print(outcome.message)
+    print(outcome.result.summary())
     # Qt objects go before QGIS does, or the interpreter crashes on its way out.
     dock.shutdown()
     project.removeAllMapLayers()

@@ -1,6 +1,7 @@
 """``python -m engine``: segment rasters, list devices, show a model's metadata.
 
-Bad input ends with exit code 2 and one line on stderr that says what to do.
+Bad input ends with exit code 2 and one line on stderr that says what to do; a cancel
+(Ctrl-C) with 130; a bug with 1 and its traceback.
 """
 
 from __future__ import annotations
@@ -13,51 +14,35 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import EngineError
+from .jobs.base import CLI, JobOutcome, run_job, word_error
+from .jobs.cli_options import add_option_arguments, options_from_arguments
+from .jobs.segment import REQUEST_SPECS, SegmentJob, SegmentRequest, segmentation_specs
+from .options import SegmentationOptions
 
+EXIT_BUG = 1
 EXIT_BAD_INPUT = 2
 EXIT_CANCELLED = 130
-
-
-def _numbers(kind: type, count: int | None = None):
-    def parse(text: str):
-        try:
-            values = [kind(v) for v in text.replace(" ", "").split(",") if v]
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected comma-separated numbers: {text!r}"
-            ) from None
-        if not values or (count is not None and len(values) != count):
-            raise argparse.ArgumentTypeError(f"expected {count or 'some'} numbers: {text!r}")
-        return tuple(values)
-
-    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m engine", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     seg = sub.add_parser("segment", help="segment rasters into a class-index GeoTIFF")
-    seg.add_argument("inputs", nargs="+", metavar="INPUT", help="rasters or glob patterns")
-    seg.add_argument("--model", "-m", required=True, help=".onnx model or .pt/.pth checkpoint")
+    seg.add_argument(
+        "inputs", nargs="+", metavar="INPUT",
+        help="rasters, glob patterns or GDAL names (GPKG:file.gpkg:layer)",
+    )  # fmt: skip
+    seg.add_argument(
+        "--model", "-m", required=True,
+        help="a bundled model name, an .onnx model or a .pt/.pth checkpoint",
+    )  # fmt: skip
     seg.add_argument(
         "--output", "-o", required=True,
         help="output GeoTIFF; a folder when several inputs are given",
     )  # fmt: skip
-    seg.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    seg.add_argument("--tile", type=int, default=None, help="tile size in pixels")
-    seg.add_argument("--overlap", type=float, default=None, help="tile overlap in percent")
-    seg.add_argument("--batch-size", type=int, default=4)
-    seg.add_argument("--bands", type=_numbers(int), default=None, help="e.g. 1,2,3")
-    seg.add_argument(
-        "--extent", type=_numbers(float, 4), default=None,
-        help="xmin,ymin,xmax,ymax in the raster's CRS",
-    )  # fmt: skip
-    seg.add_argument("--threads", type=int, default=None, help="inference threads")
-    seg.add_argument(
-        "--no-resample", action="store_true",
-        help="run at the raster's own pixel size even if the model's differs",
-    )  # fmt: skip
+    seg.add_argument("--overwrite", action="store_true", help=REQUEST_SPECS["overwrite"].help)
     seg.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    add_option_arguments(seg, SegmentationOptions)
     info = sub.add_parser("info", help="print a model's metadata as the engine completes it")
     info.add_argument("model")
     sub.add_parser("devices", help="print what onnxruntime and torch can run on")
@@ -67,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 def expand_inputs(patterns: Sequence[str]) -> list[str]:
     found: list[str] = []
     for pattern in patterns:
-        if any(ch in pattern for ch in "*?["):
+        if any(ch in pattern for ch in "*?[") and not Path(pattern).exists():
             matches = sorted(glob.glob(pattern))
             if not matches:
                 raise EngineError(f"no file matches {pattern!r}")
@@ -90,32 +75,35 @@ def output_paths(inputs: Sequence[str], output: str) -> list[Path]:
     return paths
 
 
-def _segment(args: argparse.Namespace) -> int:
-    from .model_file import load_model
-    from .pipeline import SegmentationOptions, segment
+def _report(outcome: JobOutcome) -> int:
+    """Print a failure as one line (a bug with its traceback); the exit code."""
+    if outcome.traceback:
+        print(outcome.traceback, file=sys.stderr, end="")
+    print(f"error: {outcome.message}", file=sys.stderr)
+    if outcome.status == "cancelled":
+        return EXIT_CANCELLED
+    return EXIT_BUG if outcome.traceback else EXIT_BAD_INPUT
 
+
+def _segment(args: argparse.Namespace) -> int:
     inputs = expand_inputs(args.inputs)
     outputs = output_paths(inputs, args.output)
-    options = SegmentationOptions(
-        device=args.device,
-        tile_size=args.tile,
-        overlap_pct=args.overlap,
-        batch_size=args.batch_size,
-        bands=args.bands,
-        extent=args.extent,
-        num_threads=args.threads,
-        resample=not args.no_resample,
-    )
-    model = load_model(args.model, device=args.device, num_threads=args.threads)
+    options = options_from_arguments(args, SegmentationOptions)
+    loaded = None  # the model, opened by the first job and reused by the next ones
     for source, target in zip(inputs, outputs):
-        bar = None if args.quiet else _progress_bar(Path(source).name)
+        request = SegmentRequest(source, args.model, str(target), options, args.overwrite)
+        job = SegmentJob(request, loaded_model=loaded)
+        bar = None if args.quiet else _progress_bar(job.input_name)
         try:
-            result = segment(source, model, target, options, progress=bar and bar.update_to)
+            outcome = run_job(job, CLI, progress=bar.update_to if bar else None)
         finally:
             if bar:
                 bar.close()
+        if not outcome.ok:
+            return _report(outcome)
+        loaded = job.loaded_model
         if not args.quiet:
-            print(result.summary())
+            print(outcome.result.engine.summary())
     return 0
 
 
@@ -160,11 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = {"segment": _segment, "info": _info, "devices": _devices}[args.command]
     try:
         return command(args)
-    except EngineError as error:
-        from .errors import Cancelled
-
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_CANCELLED if isinstance(error, Cancelled) else EXIT_BAD_INPUT
+    except EngineError as error:  # before any job ran: inputs, outputs, --mask
+        print(f"error: {word_error(error, segmentation_specs(), CLI)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("error: interrupted; no output was left behind", file=sys.stderr)
         return EXIT_CANCELLED

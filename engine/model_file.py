@@ -21,7 +21,7 @@ from .metadata import (
     ClassInfo,
     MetadataError,
     ModelMetadata,
-    _fallback_color,
+    fallback_color,
     from_onnx_props,
     is_our_format,
     read_onnx_props,
@@ -306,7 +306,7 @@ def _complete_heads(model: LoadedModel, name: str, warnings: list[str]) -> Model
                 "the rest get generic names"
             )
         for i in range(len(named), needed):
-            named.append(ClassInfo(i, f"class {i}", _fallback_color(i)))
+            named.append(ClassInfo(i, f"class {i}", fallback_color(i)))
         heads.append(tuple(ClassInfo(i, c.name, c.color) for i, c in enumerate(named)))
     return meta.with_changes(heads=tuple(heads))
 

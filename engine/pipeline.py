@@ -1,179 +1,30 @@
-"""segment(): reader thread -> batches -> model (calling thread) -> stitch -> writer thread.
+"""segment(): plan the run, open the writer, run the threads, report areas and timings.
 
-Bounded queues between the three stages keep memory at about one row of tiles and let
-reading, normalising, compressing and writing happen while the model runs.
+The steps live in their own modules: :mod:`.planning` (bands, window, grid), :mod:`.threaded_run`
+(reader thread -> model -> writer thread) and :mod:`.class_areas` (area accounting).
 """
 
 from __future__ import annotations
 
-import math
 import os
-import queue
-import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-from osgeo import gdal
-
 from .cancel import CancelToken
-from .errors import Cancelled, EngineError, InputError
+from .class_areas import class_areas
+from .errors import InputError
 from .model_file import LoadedModel, load_model
-from .raster_io import ClassMapWriter, RasterSource, RowReader, warning_collector
-from .results import ClassArea, SegmentationResult
-from .stitching import NODATA, ClassDecider, RowStrip, owned_crop
-from .tiling import Tile, TileGrid, make_grid
+from .options import SegmentationOptions
+from .planning import Plan, make_plan
+from .raster_io import ClassMapWriter, RasterSource
+from .results import SegmentationResult
+from .stitching import NODATA
+from .threaded_run import ThreadedRun
+
+__all__ = ["Progress", "SegmentationOptions", "segment"]
 
 Progress = Callable[[float, str], None]
-QUEUE_DEPTH = 2  # batches (or rows) in flight between two stages
-GSD_TOLERANCE = 0.01  # relative pixel-size difference below which no resampling is done
-
-
-@dataclass
-class SegmentationOptions:
-    """Per-run choices; ``None`` means "what the model's metadata says"."""
-
-    device: str = "auto"
-    tile_size: int | None = None
-    overlap_pct: float | None = None
-    batch_size: int = 4
-    bands: Sequence[int] | None = None
-    extent: Sequence[float] | None = None  # xmin, ymin, xmax, ymax in the raster's CRS
-    num_threads: int | None = None
-    resample: bool = True  # run at the model's GSD (output stays on the raster's grid)
-
-
-@dataclass
-class _Plan:
-    source: RasterSource  # the raster as opened
-    work: RasterSource  # what tiles are read from: the source or a resampled view of it
-    bands: tuple[int, ...]
-    window: tuple[int, int, int, int]  # source pixels to produce
-    work_window: tuple[int, int, int, int]
-    grid: TileGrid
-    scale: tuple[float, float]  # work pixels per source pixel (x, y)
-    pixel_area_m2: float | None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def resampled(self) -> bool:
-        return self.work is not self.source
-
-
-class _Stopped(Exception):  # noqa: N818 - control flow, not an error
-    """Raised inside a stage when another stage failed or the run was cancelled."""
-
-
-@dataclass
-class _Batch:
-    tiles: list[Tile]
-    data: np.ndarray
-    buffer: np.ndarray  # the pooled array ``data`` is a view of; handed back after the run
-
-
-@dataclass
-class _RowStart:
-    row: int
-    valid: np.ndarray | None  # validity of the row's owned pixels (None: all valid)
-
-
-@dataclass
-class _Scored:
-    tiles: list[Tile]
-    scores: list[np.ndarray]  # one [N, C, H, W] array per head
-    pooled: list[np.ndarray] | None = None  # arrays to hand back once stitched
-
-
-@dataclass
-class _RowEnd:
-    row: int
-
-
-@dataclass
-class _Failure:
-    error: BaseException
-
-
-def _put(q: queue.Queue, item: object, stop: threading.Event) -> None:
-    while True:
-        if stop.is_set():
-            raise _Stopped
-        try:
-            q.put(item, timeout=0.05)
-            return
-        except queue.Full:
-            continue
-
-
-def _get(q: queue.Queue, stop: threading.Event) -> object:
-    while True:
-        if stop.is_set():
-            raise _Stopped
-        try:
-            return q.get(timeout=0.05)
-        except queue.Empty:
-            continue
-
-
-def _plan(source: RasterSource, model: LoadedModel, options: SegmentationOptions) -> _Plan:
-    meta = model.metadata
-    warnings: list[str] = []
-    bands = tuple(int(b) for b in (options.bands or meta.input_bands))
-    bad = [b for b in bands if not 1 <= b <= source.band_count]
-    if bad:
-        raise InputError(
-            f"{Path(source.path).name} has {source.band_count} band(s); band(s) {bad} do not "
-            "exist: choose the bands with --bands / the band option"
-        )
-    if len(bands) != model.input_channels:
-        raise InputError(
-            f"the model takes {model.input_channels} input band(s) but {len(bands)} were "
-            f"selected ({list(bands)}): choose {model.input_channels} bands"
-        )
-    window = source.pixel_window(options.extent)
-    gsd = source.gsd_m()
-    work = source
-    if gsd is None:
-        warnings.append(
-            "the raster has no usable CRS or pixel size: it is processed as is and areas "
-            "are not reported in m2"
-        )
-    elif meta.resolution_cm and options.resample:
-        target = meta.resolution_cm / 100.0
-        fx, fy = gsd[0] / target, gsd[1] / target
-        if abs(fx - 1) > GSD_TOLERANCE or abs(fy - 1) > GSD_TOLERANCE:
-            width = max(1, round(source.width * fx))
-            height = max(1, round(source.height * fy))
-            work = source.resampled(width, height)
-            warnings.append(
-                f"raster pixels are {gsd[0] * 100:.1f} cm, the model's {meta.resolution_cm:g} cm: "
-                f"resampled to {width}x{height} for inference, output on the raster's grid"
-            )
-    scale = (work.width / source.width, work.height / source.height)
-    x0, y0, w, h = window
-    wx0, wy0 = math.floor(x0 * scale[0]), math.floor(y0 * scale[1])
-    wx1 = min(work.width, max(wx0 + 1, math.ceil((x0 + w) * scale[0])))
-    wy1 = min(work.height, max(wy0 + 1, math.ceil((y0 + h) * scale[1])))
-    work_window = (wx0, wy0, wx1 - wx0, wy1 - wy0)
-
-    tile = int(options.tile_size or meta.tile_size)
-    if model.fixed_tile and tile != model.fixed_tile:
-        warnings.append(
-            f"the model only takes {model.fixed_tile} px tiles: ignoring tile size {tile}"
-        )
-        tile = model.fixed_tile
-    if tile < 8:
-        raise InputError(f"tile size {tile} is too small")
-    output = model.output_size(tile)
-    overlap_pct = meta.tile_overlap_pct if options.overlap_pct is None else options.overlap_pct
-    if not 0 <= overlap_pct < 100:
-        raise InputError(f"overlap {overlap_pct} % must be in [0, 100)")
-    overlap_px = round(tile * overlap_pct / 100)
-    grid = make_grid(work_window, (work.width, work.height), tile, output, overlap_px)
-    area = gsd[0] * gsd[1] if gsd else None
-    return _Plan(source, work, bands, window, work_window, grid, scale, area, warnings)
 
 
 def segment(
@@ -189,7 +40,10 @@ def segment(
     started = time.perf_counter()
     options = options or SegmentationOptions()
     if options.batch_size < 1:
-        raise InputError(f"batch size must be at least 1, got {options.batch_size}")
+        raise InputError(
+            f"batch size must be at least 1, got {options.batch_size}: change {{option}}",
+            option="batch_size",
+        )
     timings: dict[str, float] = {}
     if isinstance(model, LoadedModel):
         loaded = model
@@ -197,29 +51,26 @@ def segment(
         loaded = load_model(model, device=options.device, num_threads=options.num_threads)
     timings["load_model"] = time.perf_counter() - started
     if Path(output_path).resolve() == Path(input_path).resolve():
-        raise InputError("the output path is the input raster: choose another output file")
+        raise InputError(
+            "the output is the input raster: choose another file with {option}", option="output"
+        )
     source = RasterSource.open(input_path)
-    plan: _Plan | None = None
+    plan: Plan | None = None
     try:
-        plan = _plan(source, loaded, options)
-        x0, y0, w, h = plan.window
-        gt = source.geotransform
-        out_gt: tuple[float, ...] = ()
-        if gt:
-            origin = (gt[0] + x0 * gt[1] + y0 * gt[2], gt[3] + x0 * gt[4] + y0 * gt[5])
-            out_gt = (origin[0], gt[1], gt[2], origin[1], gt[4], gt[5])
+        plan = make_plan(source, loaded, options)
+        w, h = plan.window[2:]
         heads = loaded.metadata.heads
         writer = ClassMapWriter(
             output_path,
             w,
             h,
-            out_gt,
+            plan.output_geotransform(),
             source.projection,
             [[(c.name, c.color) for c in head] for head in heads],
             descriptions=_head_names(loaded),
         )
         try:
-            run = _Run(plan, loaded, writer, options, progress, cancel, timings)
+            run = ThreadedRun(plan, loaded, writer, options, progress, cancel, timings)
             run.execute()
             writer.finish()
         except BaseException:
@@ -229,7 +80,7 @@ def segment(
         if plan is not None:
             plan.work.close()
         source.close()
-    warnings = list(loaded.warnings) + source.warnings + plan.warnings
+    details = source.warnings + [w for w in run.gdal_warnings if w not in source.warnings]
     timings["total"] = time.perf_counter() - started
     return SegmentationResult(
         output_path=str(output_path),
@@ -239,8 +90,10 @@ def segment(
         timings=timings,
         tiles_processed=run.tiles_processed,
         tiles_skipped=run.tiles_skipped,
-        class_areas=_class_areas(heads, run.counts, plan.pixel_area_m2),
-        warnings=warnings + [w for w in run.gdal_warnings if w not in warnings],
+        class_areas=class_areas(heads, run.counts, plan.pixel_area_m2),
+        warnings=list(loaded.warnings) + plan.warnings,
+        notes=plan.notes,
+        details=details,
         width=w,
         height=h,
         valid_pixels=int(run.counts[0][:NODATA].sum()),
@@ -251,315 +104,3 @@ def segment(
 def _head_names(model: LoadedModel) -> list[str]:
     names = getattr(model.backend, "output_names", [])
     return [str(n) for n in names][: model.heads] or ["class"]
-
-
-def _class_areas(heads, counts: list[np.ndarray], pixel_area: float | None) -> list[ClassArea]:
-    areas = []
-    for b, (head, count) in enumerate(zip(heads, counts), start=1):
-        valid = int(count[:NODATA].sum())
-        for c in head:
-            pixels = int(count[c.index])
-            areas.append(
-                ClassArea(
-                    index=c.index,
-                    name=c.name,
-                    color=c.color,
-                    pixels=pixels,
-                    area_m2=pixels * pixel_area if pixel_area else float("nan"),
-                    percent=100.0 * pixels / valid if valid else 0.0,
-                    band=b,
-                )
-            )
-    return areas
-
-
-class _Run:
-    """One execution of a plan: owns the threads, queues and counters."""
-
-    def __init__(self, plan, model, writer, options, progress, cancel, timings):
-        self.plan: _Plan = plan
-        self.model: LoadedModel = model
-        self.writer: ClassMapWriter = writer
-        self.batch_size = max(1, int(options.batch_size))
-        self.progress = progress
-        self.cancel = cancel
-        self.timings = timings
-        self.stop = threading.Event()
-        self.gdal_warnings: list[str] = []
-        self.tiles_processed = 0
-        self.tiles_skipped = 0
-        self.counts = [np.zeros(256, dtype=np.int64) for _ in model.metadata.heads]
-        self.a, self.b = model.normaliser(len(plan.bands))
-        for key in ("read", "infer", "stitch", "write", "wait_for_input"):
-            timings[key] = 0.0
-
-    # -- calling thread: inference and stitching -------------------------------------
-    def execute(self) -> None:
-        grid = self.plan.grid
-        total = grid.count
-        inputs: queue.Queue = queue.Queue(QUEUE_DEPTH)
-        outputs: queue.Queue = queue.Queue(QUEUE_DEPTH)
-        shape = (self.batch_size, len(self.plan.bands), grid.tile_size, grid.tile_size)
-        self.free_batches: queue.Queue = queue.Queue()
-        self.free_scores: queue.Queue = queue.Queue()
-        self.pooling = False
-        self._pool_scores()
-        for _ in range(QUEUE_DEPTH + 1):  # queued, and one being run
-            self.free_batches.put(np.empty(shape, dtype=np.float32))
-        reader = threading.Thread(target=self._reader, args=(inputs,), daemon=True)
-        writer = threading.Thread(target=self._writer, args=(outputs,), daemon=True)
-        self.writer_error: BaseException | None = None
-        reader.start()
-        writer.start()
-        try:
-            self._report(0, total)
-            while True:
-                t = time.perf_counter()
-                item = self._get(inputs)
-                self.timings["wait_for_input"] += time.perf_counter() - t
-                if isinstance(item, _Failure):
-                    raise item.error
-                if item is None:
-                    break
-                if isinstance(item, _RowStart):
-                    self.tiles_skipped += len(grid.cols)
-                    _put(outputs, item, self.stop)
-                    continue
-                if isinstance(item, _RowEnd):
-                    _put(outputs, item, self.stop)
-                    self._check_cancel()
-                    self._report(self.tiles_processed + self.tiles_skipped, total)
-                    continue
-                n = len(item.tiles)
-                pooled = _get(self.free_scores, self.stop) if self.pooling else None
-                t = time.perf_counter()
-                views = [p[:n] for p in pooled] if pooled else None
-                scores = self.model.run_heads(item.data, out=views)
-                self.timings["infer"] += time.perf_counter() - t
-                self.free_batches.put(item.buffer)
-                _put(outputs, _Scored(item.tiles, scores, pooled), self.stop)
-                self.tiles_processed += len(item.tiles)
-                self.tiles_skipped -= len(item.tiles)
-                self._check_cancel()
-                self._report(self.tiles_processed + self.tiles_skipped, total)
-            _put(outputs, None, self.stop)
-            writer.join()
-            if self.writer_error is not None:
-                raise self.writer_error
-        except _Stopped:
-            if self.writer_error is not None:
-                raise self.writer_error from None
-            raise
-        finally:
-            self.stop.set()
-            reader.join()
-            writer.join()
-        self._report(total, total)
-
-    def _pool_scores(self) -> None:
-        """Output buffers reused batch after batch: one being run, one being stitched (the
-        stitcher is far faster than the model, so a third would only hold memory)."""
-        fixed = self.model.fixed_batch
-        if not getattr(self.model.backend, "outputs_float32", False) or (
-            fixed and fixed != self.batch_size
-        ):
-            return
-        shapes = self.model.output_shapes(self.plan.grid.tile_size)
-        for _ in range(2):
-            self.free_scores.put(
-                [np.empty((self.batch_size, *shape), dtype=np.float32) for shape in shapes]
-            )
-        self.pooling = True
-
-    def _get(self, q: queue.Queue) -> object:
-        while True:
-            if self.writer_error is not None:
-                raise self.writer_error
-            try:
-                return q.get(timeout=0.05)
-            except queue.Empty:
-                self._check_cancel()
-
-    def _check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.cancelled:
-            raise Cancelled()
-
-    def _report(self, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(done / total if total else 1.0, f"tile {done}/{total}")
-
-    # -- reader thread ------------------------------------------------------------------
-    def _reader(self, inputs: queue.Queue) -> None:
-        gdal.PushErrorHandler(warning_collector(self.gdal_warnings))
-        try:
-            self._read_all(inputs)
-            _put(inputs, None, self.stop)
-        except _Stopped:
-            pass
-        except BaseException as error:  # handed to the calling thread, which re-raises
-            try:
-                _put(inputs, _Failure(error), self.stop)
-            except _Stopped:
-                pass
-        finally:
-            gdal.PopErrorHandler()
-
-    def _read_all(self, inputs: queue.Queue) -> None:
-        plan, grid = self.plan, self.plan.grid
-        tile = grid.tile_size
-        x_lo = grid.cols[0].origin
-        x_hi = grid.cols[-1].origin + tile
-        reader = RowReader(plan.work, plan.bands, x_lo, x_hi, max_rows=tile)
-        wx0, _, ww, _ = plan.work_window
-        a = self.a[:, None, None]
-        b = self.b[:, None, None]
-        for r, y in enumerate(grid.rows):
-            t = time.perf_counter()
-            data, valid = reader.rows(y.origin, y.origin + tile)
-            ry0, rx0 = max(0, y.origin), reader.x0
-            own_valid = None
-            if valid is not None:
-                own_valid = valid[y.start - ry0 : y.stop - ry0, wx0 - rx0 : wx0 - rx0 + ww].copy()
-            self.timings["read"] += time.perf_counter() - t
-            _put(inputs, _RowStart(r, own_valid), self.stop)
-            tiles: list[Tile] = []
-            batch = None
-            for t_ in grid.row_tiles(r):
-                t = time.perf_counter()
-                if (
-                    own_valid is not None
-                    and not own_valid[:, t_.x.start - wx0 : t_.x.stop - wx0].any()
-                ):
-                    continue
-                if batch is None:
-                    batch = _get(self.free_batches, self.stop)
-                slot = batch[len(tiles)]
-                sy0, sx0 = max(t_.y.origin, ry0), max(t_.x.origin, rx0)
-                sy1 = min(t_.y.origin + tile, ry0 + data.shape[1])
-                sx1 = min(t_.x.origin + tile, rx0 + data.shape[2])
-                dy0, dx0 = sy0 - t_.y.origin, sx0 - t_.x.origin
-                dy1, dx1 = dy0 + sy1 - sy0, dx0 + sx1 - sx0
-                if (dy0, dx0, dy1, dx1) != (0, 0, tile, tile):
-                    slot[:] = 0  # padding: zero after normalisation, like a conv's padding
-                region = slot[:, dy0:dy1, dx0:dx1]
-                np.multiply(
-                    data[:, sy0 - ry0 : sy1 - ry0, sx0 - rx0 : sx1 - rx0], a, out=region,
-                    casting="unsafe",
-                )  # fmt: skip
-                region += b
-                tiles.append(t_)
-                self.timings["read"] += time.perf_counter() - t
-                if len(tiles) == self.batch_size:
-                    _put(inputs, _Batch(tiles, batch, batch), self.stop)
-                    tiles, batch = [], None
-            if tiles:
-                _put(inputs, _Batch(tiles, batch[: len(tiles)], batch), self.stop)
-            elif batch is not None:
-                self.free_batches.put(batch)
-            _put(inputs, _RowEnd(r), self.stop)
-
-    # -- writer thread ------------------------------------------------------------------
-    def _writer(self, outputs: queue.Queue) -> None:
-        """Class decisions, stitching, mapping back to the source grid, compression, counts."""
-        try:
-            plan, meta = self.plan, self.model.metadata
-            mapper = _SourceRows(plan) if plan.resampled else None
-            wx0, _, ww, _ = plan.work_window
-            margin = plan.grid.margin
-            strip: RowStrip | None = None
-            valid: np.ndarray | None = None
-            tallest = max(y.stop - y.start for y in plan.grid.rows)
-            storage = np.empty((len(meta.heads), tallest, ww), dtype=np.uint8)
-            widest = max(x.stop - x.start for x in plan.grid.cols)
-            decider = ClassDecider(meta.output_kind, meta.seg_thresh, tallest * widest)
-            while True:
-                item = _get(outputs, self.stop)
-                if item is None:
-                    break
-                t = time.perf_counter()
-                if isinstance(item, _RowStart):
-                    y = plan.grid.rows[item.row]
-                    strip = RowStrip(
-                        item.row, y.start, y.stop, wx0, wx0 + ww, len(meta.heads), storage
-                    )
-                    valid = item.valid
-                elif isinstance(item, _Scored):
-                    for h, scores in enumerate(item.scores):
-                        for i, tile in enumerate(item.tiles):
-                            ys, xs = owned_crop(tile, margin)
-                            decider.decide(scores[i, :, ys, xs], strip.view(tile, h))
-                    if item.pooled is not None:
-                        self.free_scores.put(item.pooled)
-                    self.timings["stitch"] += time.perf_counter() - t
-                elif isinstance(item, _RowEnd):
-                    if valid is not None:
-                        strip.labels[:, ~valid] = NODATA
-                    rows = mapper.rows(strip) if mapper else strip.labels
-                    if rows.shape[1]:
-                        for h in range(rows.shape[0]):
-                            _count(rows[h], self.counts[h])
-                        self.writer.write(rows)
-                    strip = valid = None
-                    self.timings["write"] += time.perf_counter() - t
-            if mapper:
-                mapper.close()
-        except _Stopped:
-            pass
-        except BaseException as error:
-            self.writer_error = error
-            self.stop.set()
-
-
-def _count(labels: np.ndarray, counts: np.ndarray) -> None:
-    """Add a class histogram; by chunks, as bincount widens uint8 to 8-byte integers."""
-    step = max(1, (1 << 18) // max(1, labels.shape[1]))
-    for i in range(0, labels.shape[0], step):
-        counts += np.bincount(labels[i : i + step].ravel(), minlength=256)
-
-
-class _SourceRows:
-    """Maps class strips on the resampled grid back to the raster's own rows (nearest)."""
-
-    def __init__(self, plan: _Plan):
-        self.plan = plan
-        # A second handle: GDAL datasets must not be shared between threads.
-        self.source = RasterSource.open(plan.source.path)
-        x0, y0, w, h = plan.window
-        sx, sy = plan.scale
-        wx0, wy0, ww, wh = plan.work_window
-        cols = np.floor((np.arange(x0, x0 + w) + 0.5) * sx).astype(np.int64) - wx0
-        self.cols = np.clip(cols, 0, ww - 1)
-        rows = np.floor((np.arange(y0, y0 + h) + 0.5) * sy).astype(np.int64)
-        self.rows_work = np.clip(rows, wy0, wy0 + wh - 1)
-        self.next = 0  # index into the window's rows
-
-    def rows(self, strip: RowStrip) -> np.ndarray:
-        last = strip.row == len(self.plan.grid.rows) - 1
-        stop = len(self.rows_work) if last else int(np.searchsorted(self.rows_work, strip.y1))
-        picked = self.rows_work[self.next : stop] - strip.y0
-        labels = strip.labels[:, picked][:, :, self.cols]
-        x0, y0, w, _ = self.plan.window
-        if len(picked):
-            valid = self.source.read_valid(x0, y0 + self.next, w, len(picked), self.plan.bands)
-            labels[:, ~valid] = NODATA
-        self.next = stop
-        return labels
-
-    def close(self) -> None:
-        self.source.close()
-
-
-def segment_many(
-    inputs: Sequence[str | os.PathLike],
-    model: str | os.PathLike | LoadedModel,
-    outputs: Sequence[str | os.PathLike],
-    options: SegmentationOptions | None = None,
-    **kwargs,
-) -> list[SegmentationResult]:
-    """Several rasters with one loaded model (the model is opened once)."""
-    options = options or SegmentationOptions()
-    if not isinstance(model, LoadedModel):
-        model = load_model(model, device=options.device, num_threads=options.num_threads)
-    if len(inputs) != len(outputs):
-        raise EngineError("one output path is needed per input")
-    return [segment(i, model, o, options, **kwargs) for i, o in zip(inputs, outputs)]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,10 @@ osr.UseExceptions()
 # written as one strip would otherwise be read whole).
 MAX_ALIGNED_BLOCK_ROWS = 1024
 OUTPUT_BLOCK = 256
+# Outputs wider or taller than this get internal overviews (nearest, as classes are
+# categories), halving until the smallest is under OVERVIEW_SMALLEST pixels.
+OVERVIEW_FROM = 2048
+OVERVIEW_SMALLEST = 256
 CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide rasters
 
 
@@ -42,14 +46,13 @@ def warning_collector(notes: list[str]):
     return collect
 
 
-@dataclass(frozen=True)
-class RasterInfo:
-    width: int
-    height: int
-    band_count: int
-    geotransform: tuple[float, ...]
-    projection: str
-    data_type: str  # numpy dtype name of band 1
+# "DRIVER:" (two letters or more, so a Windows drive "C:" stays a path) opens a subdataset.
+_CONNECTION_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]+:")
+
+
+def is_gdal_name(path: str) -> bool:
+    """Whether ``path`` is for GDAL to resolve (a virtual path or a connection string)."""
+    return path.startswith("/vsi") or bool(_CONNECTION_PREFIX.match(path))
 
 
 class RasterSource:
@@ -68,9 +71,11 @@ class RasterSource:
 
     @classmethod
     def open(cls, path: str | os.PathLike) -> RasterSource:
+        """A file, a ``/vsi...`` path or a GDAL connection string (``GPKG:file.gpkg:layer``,
+        ``NETCDF:"file.nc":variable``, ``HDF5:...`` subdatasets)."""
         path = str(path)
-        if not path.startswith("/vsi") and not os.path.exists(path):
-            raise InputError(f"input raster not found: {path}")
+        if not is_gdal_name(path) and not os.path.exists(path):
+            raise InputError(f"input raster not found: {path}", option="input")
         notes: list[str] = []
         gdal.PushErrorHandler(warning_collector(notes))
         try:
@@ -163,16 +168,6 @@ class RasterSource:
         return any(
             not self.dataset.GetRasterBand(b).GetMaskFlags() & gdal.GMF_ALL_VALID for b in bands
         )
-
-    def read(
-        self, x0: int, y0: int, w: int, h: int, bands: Sequence[int]
-    ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Pixels ``[len(bands), h, w]`` (native dtype) and validity ``[h, w]`` (None: all
-        valid) of a window inside the raster."""
-        data = np.empty((len(bands), h, w), dtype=self.dtype)
-        valid = np.empty((h, w), dtype=bool) if self.has_mask(bands) else None
-        self.read_into(x0, y0, bands, data, valid)
-        return data, valid
 
     def read_into(
         self, x0: int, y0: int, bands: Sequence[int], data: np.ndarray, valid: np.ndarray | None
@@ -314,7 +309,10 @@ class ClassMapWriter:
     ):
         self.final = Path(path)
         if not self.final.parent.exists():
-            raise InputError(f"output folder does not exist: {self.final.parent}")
+            raise InputError(
+                f"the output folder does not exist: {self.final.parent}: change {{option}}",
+                option="output",
+            )
         self.temp = _temp_path(self.final)
         self.width, self.height = width, height
         self.heads = len(heads)
@@ -330,7 +328,7 @@ class ClassMapWriter:
                 str(self.temp), width, height, self.heads, gdal.GDT_Byte, options
             )
         except RuntimeError as error:
-            raise OutputError(f"cannot create the output {self.final}: {error}") from None
+            raise OutputError(f"cannot create {self.final}: {self._say(error)}") from None
         if geotransform:
             self.dataset.SetGeoTransform(list(geotransform))
         if projection:
@@ -381,9 +379,27 @@ class ClassMapWriter:
                 self.dataset.FlushCache()  # compress and drop these blocks now
         except RuntimeError as error:  # a full disk, a vanished folder
             raise OutputError(
-                f"cannot write {self.final.name} (is the disk full?): {str(error).strip()}"
+                f"cannot write {self.final.name} (is the disk full?): {self._say(error)}"
             ) from None
         self._next_row += rows.shape[1]
+
+    def _say(self, error: BaseException) -> str:
+        """GDAL's message about the temporary file, told about the file the user named."""
+        text = str(error).strip().replace(str(self.temp), str(self.final))
+        return text.replace(self.temp.name, self.final.name)
+
+    def _build_overviews(self) -> None:
+        factors, factor = [], 2
+        while max(self.width, self.height) // factor >= OVERVIEW_SMALLEST:
+            factors.append(factor)
+            factor *= 2
+        gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", "DEFLATE")
+        try:
+            self.dataset.BuildOverviews("NEAREST", factors)
+        except RuntimeError as error:
+            raise OutputError(f"cannot write {self.final.name}: {self._say(error)}") from None
+        finally:
+            gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", None)
 
     def finish(self) -> Path:
         if self._filled:
@@ -391,15 +407,22 @@ class ClassMapWriter:
             self._filled = 0
         if self._next_row != self.height:
             raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
+        if max(self.width, self.height) > OVERVIEW_FROM:
+            self._build_overviews()
         self.dataset.FlushCache()
         self.dataset = None
         aux = Path(str(self.temp) + ".aux.xml")
         final_aux = Path(str(self.final) + ".aux.xml")
-        if aux.exists():
-            os.replace(aux, final_aux)
-        elif final_aux.exists():
-            final_aux.unlink()
-        os.replace(self.temp, self.final)
+        try:
+            if aux.exists():
+                os.replace(aux, final_aux)
+            elif final_aux.exists():
+                final_aux.unlink()
+            os.replace(self.temp, self.final)
+        except OSError as error:  # Windows refuses to replace a file another program holds
+            raise OutputError(
+                f"cannot replace {self.final}: {error.strerror or error} (is it open elsewhere?)"
+            ) from None
         return self.final
 
     def abort(self) -> None:

@@ -28,7 +28,9 @@ class SegmentationResult:
     tiles_processed: int = 0
     tiles_skipped: int = 0
     class_areas: list[ClassArea] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # worth acting on
+    notes: list[str] = field(default_factory=list)  # what was adapted, for information
+    details: list[str] = field(default_factory=list)  # GDAL's own remarks: for the log only
     width: int = 0
     height: int = 0
     valid_pixels: int = 0
@@ -47,5 +49,6 @@ class SegmentationResult:
                 f"  {head}{area.index:3d} {area.name:<24} {area.percent:6.2f} %  "
                 f"{area.area_m2:14.1f} m2"
             )
+        lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)

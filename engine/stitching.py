@@ -15,27 +15,30 @@ from .tiling import Tile
 NODATA = 255
 
 
-def labels_from_scores(scores: np.ndarray, output_kind: str, seg_thresh: float) -> np.ndarray:
+def _threshold(output_kind: str, seg_thresh: float) -> float:
+    """``seg_thresh`` (a probability) on the scale of the model's output."""
+    if output_kind != "logits":
+        return seg_thresh
+    t = min(max(seg_thresh, 1e-7), 1 - 1e-7)
+    return math.log(t / (1 - t))
+
+
+def labels_from_scores(
+    scores: np.ndarray, output_kind: str, seg_thresh: float, threshold_all: bool = False
+) -> np.ndarray:
     """Class index per pixel from scores ``[N, C, H, W]`` as uint8 ``[N, H, W]``.
 
-    One channel is a sigmoid (Deepness): background 0, the class 1 above ``seg_thresh``.
-    Several channels: the argmax, done channel by channel (faster than ``argmax(axis=1)``
-    on NCHW, which walks memory with a stride).
+    The reference for :class:`ClassDecider`, which does the same crop by crop, in place.
+    One channel is a sigmoid (Deepness): background 0, the class 1 from ``seg_thresh`` up.
+    Several channels: the argmax; with ``threshold_all`` (Deepness models that state
+    seg_thresh) a pixel whose best score is below ``seg_thresh`` gets class 0.
     """
     channels = scores.shape[1]
     if channels == 1:
-        threshold = seg_thresh
-        if output_kind == "logits":
-            t = min(max(seg_thresh, 1e-7), 1 - 1e-7)
-            threshold = math.log(t / (1 - t))
-        return (scores[:, 0] > threshold).astype(np.uint8)
-    best = scores[:, 0].copy()
-    labels = np.zeros(best.shape, dtype=np.uint8)
-    for c in range(1, channels):
-        channel = scores[:, c]
-        better = channel > best
-        labels[better] = c
-        np.maximum(best, channel, out=best)
+        return (scores[:, 0] >= _threshold(output_kind, seg_thresh)).astype(np.uint8)
+    labels = scores.argmax(axis=1).astype(np.uint8)
+    if threshold_all:
+        labels[scores.max(axis=1) < seg_thresh] = 0
     return labels
 
 
@@ -44,11 +47,11 @@ class ClassDecider:
     strip, with scratch arrays reused across tiles: a long run allocates nothing per tile
     (per-tile allocations fragment the C heap of a multi-threaded process)."""
 
-    def __init__(self, output_kind: str, seg_thresh: float, max_pixels: int):
-        self.threshold = seg_thresh
-        if output_kind == "logits":
-            t = min(max(seg_thresh, 1e-7), 1 - 1e-7)
-            self.threshold = math.log(t / (1 - t))
+    def __init__(
+        self, output_kind: str, seg_thresh: float, max_pixels: int, threshold_all: bool = False
+    ):
+        self.threshold = _threshold(output_kind, seg_thresh)
+        self.min_best = seg_thresh if threshold_all else None
         self.best = np.empty(max_pixels, dtype=np.float32)
         self.better = np.empty(max_pixels, dtype=bool)
 
@@ -57,7 +60,7 @@ class ClassDecider:
         h, w = out.shape
         better = self.better[: h * w].reshape(h, w)
         if scores.shape[0] == 1:
-            np.greater(scores[0], self.threshold, out=better)
+            np.greater_equal(scores[0], self.threshold, out=better)
             np.copyto(out, better, casting="unsafe")
             return
         best = self.best[: h * w].reshape(h, w)
@@ -67,6 +70,9 @@ class ClassDecider:
             np.greater(scores[c], best, out=better)
             np.copyto(out, np.uint8(c), where=better)
             np.maximum(best, scores[c], out=best)
+        if self.min_best is not None:
+            np.less(best, self.min_best, out=better)
+            np.copyto(out, np.uint8(0), where=better)
 
 
 class RowStrip:
@@ -90,10 +96,6 @@ class RowStrip:
         else:
             self.labels = storage[:, : y1 - y0]
             self.labels.fill(NODATA)
-
-    def place(self, tile: Tile, head: int, labels: np.ndarray) -> None:
-        """``labels`` is the tile's owned crop, ``[y.stop - y.start, x.stop - x.start]``."""
-        self.view(tile, head)[:] = labels
 
     def view(self, tile: Tile, head: int) -> np.ndarray:
         """The strip's pixels owned by ``tile``, to be written in place."""

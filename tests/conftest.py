@@ -8,7 +8,6 @@ of it. ``engine`` and ``trainer`` import as top-level packages (pytest's pythonp
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -17,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "aerial_segmentation"
+# The shared fixtures (tiny models and rasters, a clean project): tests/helpers/fixtures.py.
+pytest_plugins = ["tests.helpers.fixtures"]
 
 
 def _plugin_package_dir() -> Path:
@@ -72,24 +73,3 @@ def plugin_iface(qgis_iface, monkeypatch):
     qgis_iface.plugins_toolbar = toolbar
     qgis_iface.raster_menu = raster_menu
     return qgis_iface
-
-
-def _load_tiny_inputs():
-    """tests/ui/tiny_inputs.py imported once under a fixed name (test folders are not packages)."""
-    name = "aerial_segmentation_tiny_inputs"
-    if name not in sys.modules:
-        source = Path(__file__).resolve().parent / "ui" / "tiny_inputs.py"
-        spec = importlib.util.spec_from_file_location(name, source)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-# The panel's and the Processing algorithm's tests share the same tiny model and raster.
-_tiny = _load_tiny_inputs()
-tiny = _tiny.tiny
-tiny_model = _tiny.tiny_model
-tiny_model_metadata = _tiny.tiny_model_metadata
-tiny_raster = _tiny.tiny_raster
-clean_project = _tiny.clean_project

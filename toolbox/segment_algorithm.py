@@ -1,5 +1,5 @@
 """Processing algorithm "Segment raster": the panel's job for the toolbox, batch mode, the
-model builder and qgis_process. Same model resolution and styling as the panel.
+model builder and qgis_process. Same job, options, model names and styling as the panel.
 """
 
 from __future__ import annotations
@@ -16,25 +16,42 @@ from qgis.core import (
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterEnum,
-    QgsProcessingParameterExtent,
     QgsProcessingParameterFile,
-    QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
+    QgsProject,
     QgsRasterLayer,
+    QgsSettings,
 )
+from qgis.PyQt.QtGui import QIcon
 
-from ..ui.dependencies import check_dependencies
-from ..ui.model_catalog import ModelNotFoundError, list_models, resolve_model
-from ..ui.styling import result_layer_name, style_class_layer
+from ..engine.errors import EngineError
+from ..engine.jobs.dependencies import check_dependencies
+from ..engine.jobs.model_catalog import list_models, resolve_model
+from ..engine.jobs.segment import SegmentJob, SegmentJobResult, SegmentRequest
+from ..engine.metadata import KEY_INPUT_BANDS
+from ..engine.model_file import read_model_metadata
+from ..engine.options import SegmentationOptions
+from ..engine.planning import check_bands
+from ..qgis_common.layers import REMOTE_RASTER_PROVIDERS, layers_reading, raster_source
+from ..qgis_common.styling import (
+    add_result_layer,
+    hide_band_header,
+    result_layer_name,
+    style_class_layer,
+    unique_layer_name,
+)
+from .job_runner import processing_error, run_in_processing
+from .option_parameters import add_option_parameters, options_from_parameters
 
-DEVICES = ["auto", "cpu", "cuda"]
+ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
 MODEL_FILE_FILTER = "ONNX models (*.onnx);;Torch checkpoints (*.pt *.pth);;All files (*)"
+USER_MODELS_SETTING = "aerial_segmentation/user_models_dir"  # the panel's "My models folder"
 
 
 class ClassStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Styles the output once Processing has loaded it (on the main thread).
+    """Styles and names the output once Processing has loaded it (main thread), and adds one
+    more layer per further model output.
 
     QGIS does not own post-processors, and the algorithm object that made one is deleted
     before the layer is loaded (``run()`` works on a copy), so pending ones are kept alive
@@ -43,30 +60,38 @@ class ClassStylePostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     _pending: ClassVar[list[ClassStylePostProcessor]] = []
 
-    def __init__(self, metadata):
+    def __init__(self, result: SegmentJobResult):
         super().__init__()
-        self.metadata = metadata
+        self.result = result
 
     @classmethod
-    def create(cls, metadata) -> ClassStylePostProcessor:
-        processor = cls(metadata)
+    def create(cls, result: SegmentJobResult) -> ClassStylePostProcessor:
+        processor = cls(result)
         cls._pending.append(processor)
         return processor
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802 - QGIS API name
-        if isinstance(layer, QgsRasterLayer) and layer.isValid():
-            style_class_layer(layer, self.metadata)
         if self in self._pending:
             self._pending.remove(self)
+        if not isinstance(layer, QgsRasterLayer) or not layer.isValid():
+            return
+        project = context.project() or QgsProject.instance()
+        first, *others = self.result.outputs
+        style_class_layer(layer, first.classes, first.band)
+        name = result_layer_name(self.result.input_name, self.result.model_name, first.title)
+        layer.setName(unique_layer_name(name, project, layer))
+        hide_band_header(layer, project)
+        for output in others:  # one styled layer per further model output, above the first
+            extra = QgsRasterLayer(layer.source(), "", "gdal")
+            style_class_layer(extra, output.classes, output.band)
+            name = result_layer_name(self.result.input_name, self.result.model_name, output.title)
+            extra.setName(unique_layer_name(name, project))
+            add_result_layer(extra, layer, project)
 
 
 class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
     INPUT = "INPUT"
     MODEL = "MODEL"
-    DEVICE = "DEVICE"
-    OVERLAP = "OVERLAP"
-    BATCH_SIZE = "BATCH_SIZE"
-    EXTENT = "EXTENT"
     OUTPUT = "OUTPUT"
     DEVICE_USED = "DEVICE_USED"
     SECONDS = "SECONDS"
@@ -83,6 +108,12 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
     def groupId(self) -> str:  # noqa: N802 - QGIS API name
         return ""
 
+    def icon(self) -> QIcon:
+        return QIcon(str(ICON_PATH))
+
+    def svgIconPath(self) -> str:  # noqa: N802 - QGIS API name
+        return str(ICON_PATH)
+
     def tags(self) -> list[str]:
         return ["segmentation", "classification", "land cover", "deep learning", "onnx", "unet"]
 
@@ -92,56 +123,40 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
             "Classifies every pixel of a raster into the land-cover classes of a segmentation "
             "model (CSE-UNet or any Deepness-compatible ONNX model). The raster is read tile "
             "by tile, so memory stays bounded on large orthophotos.\n\n"
-            f"MODEL: a bundled model name ({bundled}) or the path of an .onnx file.\n"
+            f"MODEL: pick a bundled model ({bundled}) or one of your models folder, or give "
+            "the path of an .onnx file.\n"
             "DEVICE: auto uses CUDA when onnxruntime-gpu finds a GPU, else the CPU.\n"
-            "OVERLAP: tile overlap in percent (empty: the model's own value).\n"
-            "EXTENT: segment only this area (empty: the whole raster).\n\n"
-            "The output is a GeoTIFF of class indices (255 = no data) with the model's class "
-            "names and colours."
+            "TILE_SIZE, OVERLAP: empty for the model's own values.\n"
+            "BANDS: the raster bands fed to the model, in the model's order (empty: the "
+            "model's own, usually 1, 2, 3).\n"
+            "EXTENT: segment only this area. MASK: segment only inside these polygons (tick "
+            "'Selected features only' to use the selection); pixels outside become no data.\n\n"
+            "The output is a GeoTIFF of class indices (255 = no data), one band per model "
+            "output, with the model's class names and colours. An output file that is open as "
+            "a layer in the project is not replaced: remove the layer or choose another name."
         )
 
     def createInstance(self):  # noqa: N802 - QGIS API name
         return SegmentRasterAlgorithm()
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API name
-        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Input raster"))
+        self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Raster layer"))
         default_model = next(iter(list_models()), None)
-        # A file parameter gives the GUI a browse button; "All files (*)" in the filter lets
-        # a bundled model's bare name through Processing's own value check.
-        self.addParameter(
-            QgsProcessingParameterFile(
-                self.MODEL,
-                "Model (bundled model name or path of an .onnx file)",
-                behavior=QgsProcessingParameterFile.File,
-                fileFilter=MODEL_FILE_FILTER,
-                defaultValue=default_model.name if default_model else None,
-            )
+        # A file parameter, so the value is a name or a path everywhere; the dialogs show a
+        # list of the known models with a browse button ("All files (*)" in the filter lets
+        # a bundled model's bare name through Processing's own value check).
+        model = QgsProcessingParameterFile(
+            self.MODEL,
+            "Model",
+            behavior=QgsProcessingParameterFile.Behavior.File,
+            fileFilter=MODEL_FILE_FILTER,
+            defaultValue=default_model.name if default_model else None,
         )
-        self.addParameter(
-            QgsProcessingParameterEnum(self.DEVICE, "Device", options=DEVICES, defaultValue=0)
+        model.setMetadata(
+            {"widget_wrapper": {"class": f"{__package__}.model_widget.ModelWidgetWrapper"}}
         )
-        overlap = QgsProcessingParameterNumber(
-            self.OVERLAP,
-            "Tile overlap (%) — empty for the model's own",
-            type=QgsProcessingParameterNumber.Double,
-            optional=True,
-            minValue=0.0,
-            maxValue=50.0,
-        )
-        self.addParameter(overlap)
-        self.addParameter(
-            QgsProcessingParameterNumber(
-                self.BATCH_SIZE,
-                "Batch size (tiles per model call)",
-                type=QgsProcessingParameterNumber.Integer,
-                defaultValue=4,
-                minValue=1,
-                maxValue=256,
-            )
-        )
-        self.addParameter(
-            QgsProcessingParameterExtent(self.EXTENT, "Segment only this extent", optional=True)
-        )
+        self.addParameter(model)
+        add_option_parameters(self, SegmentationOptions, self.INPUT)
         self.addParameter(
             QgsProcessingParameterRasterDestination(
                 self.OUTPUT, "Classes", defaultValue=QgsProcessing.TEMPORARY_OUTPUT
@@ -150,99 +165,97 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
         self.addOutput(QgsProcessingOutputString(self.DEVICE_USED, "Device used"))
         self.addOutput(QgsProcessingOutputNumber(self.SECONDS, "Seconds"))
 
-    def processAlgorithm(  # noqa: N802 - QGIS API name
-        self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback
-    ):
+    def checkParameterValues(self, parameters, context):  # noqa: N802 - QGIS API name
+        """Every mistake that can be found before running, reported before running (and
+        printed once by qgis_process, which repeats errors raised while running)."""
+        ok, message = super().checkParameterValues(parameters, context)
+        if not ok:
+            return ok, message
+        try:
+            self._job(parameters, context)
+        except QgsProcessingException as error:
+            return False, str(error)
+        return True, ""
+
+    def _job(self, parameters, context: QgsProcessingContext) -> SegmentJob:
+        """The job the parameters ask for; QgsProcessingException (one line) if they cannot
+        be run."""
         report = check_dependencies()  # before anything imports onnxruntime
         if not report.ok:
             raise QgsProcessingException(report.message())
         layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
         if layer is None:
             raise QgsProcessingException("The input raster cannot be opened.")
-        if layer.providerType() != "gdal":
+        if layer.providerType() in REMOTE_RASTER_PROVIDERS or layer.providerType() != "gdal":
             raise QgsProcessingException(
-                f"'{layer.name()}' is a {layer.providerType()} layer; export it to GeoTIFF first."
-            )
-        try:
-            model = resolve_model(self.parameterAsFile(parameters, self.MODEL, context))
-        except ModelNotFoundError as error:
-            raise QgsProcessingException(str(error)) from None
-        device = DEVICES[self.parameterAsEnum(parameters, self.DEVICE, context)]
-        overlap = None
-        if parameters.get(self.OVERLAP) not in (None, ""):
-            overlap = self.parameterAsDouble(parameters, self.OVERLAP, context)
-        batch_size = self.parameterAsInt(parameters, self.BATCH_SIZE, context)
-        extent = None
-        if parameters.get(self.EXTENT) not in (None, ""):
-            rect = self.parameterAsExtent(parameters, self.EXTENT, context, layer.crs())
-            clipped = rect.intersect(layer.extent())
-            if clipped.isEmpty():
-                raise QgsProcessingException("The extent does not overlap the input raster.")
-            extent = (
-                clipped.xMinimum(),
-                clipped.yMinimum(),
-                clipped.xMaximum(),
-                clipped.yMaximum(),
+                f"'{layer.name()}' is a {layer.providerType()} layer, which cannot be read tile "
+                "by tile: save it as a GeoTIFF first (Export › Save As…)."
             )
         output = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        if Path(output).suffix.lower() not in (".tif", ".tiff"):
-            raise QgsProcessingException(
-                f"The output is written as GeoTIFF: give a .tif file name, not '{output}'."
-            )
-
-        from ..engine.cancel import CancelToken
-        from ..engine.errors import Cancelled, EngineError
-        from ..engine.model_file import load_model
-        from ..engine.pipeline import SegmentationOptions, segment
-
-        token = CancelToken()
-        feedback.canceled.connect(token.cancel)
-        if feedback.isCanceled():
-            token.cancel()
-
-        last_message = [""]
-
-        def progress(fraction: float, message: str = "") -> None:
-            if feedback.isCanceled():
-                token.cancel()
-            feedback.setProgress(100.0 * float(fraction))
-            if message and message != last_message[0]:
-                last_message[0] = message
-                feedback.setProgressText(message)
-
-        try:
-            feedback.pushInfo(f"Model: {model.path}")
-            loaded = load_model(str(model.path), device=device)
-            options = SegmentationOptions(
-                device=device, overlap_pct=overlap, batch_size=batch_size, extent=extent
-            )
-            result = segment(
-                layer.source(), loaded, output, options, progress=progress, cancel=token
-            )
-        except Cancelled:
-            raise QgsProcessingException("Segmentation cancelled; no output was written.") from None
-        except EngineError as error:
-            raise QgsProcessingException(str(error)) from None
-        finally:
-            try:
-                feedback.canceled.disconnect(token.cancel)
-            except TypeError:
-                pass
-
-        feedback.pushInfo(
-            f"Segmented on {result.device.upper()} ({result.backend}) in {result.seconds:.1f} s"
+        request = SegmentRequest(
+            input=raster_source(layer),
+            model=self.parameterAsFile(parameters, self.MODEL, context),
+            output=output,
+            overwrite=True,  # Processing's convention: the destination given is written
+            input_name=layer.name(),
+            user_models_dir=QgsSettings().value(USER_MODELS_SETTING, "", type=str) or None,
         )
-        for area in result.class_areas:
-            feedback.pushInfo(f"  {area.name}: {area.percent:.1f} % ({area.area_m2:.0f} m²)")
-        for warning in result.warnings:
+        job = SegmentJob(request)
+        try:
+            request.options = options_from_parameters(
+                self, parameters, context, SegmentationOptions, layer
+            )
+            job.check_output()
+            user_models = Path(request.user_models_dir) if request.user_models_dir else None
+            metadata = read_model_metadata(resolve_model(request.model, user_models).path)
+            chosen, name = request.options.bands, f"the layer '{layer.name()}'"
+            if KEY_INPUT_BANDS not in metadata.missing:  # else only the graph knows
+                inputs = len(metadata.input_bands)
+                check_bands(name, layer.bandCount(), chosen, metadata.input_bands, inputs)
+            elif chosen:
+                check_bands(name, layer.bandCount(), chosen, chosen, len(chosen))
+        except EngineError as error:
+            raise processing_error(error, job) from None
+        project = context.project()
+        in_use = layers_reading(output, project) if project is not None else []
+        if in_use:
+            raise QgsProcessingException(
+                f"{Path(output).name} is open as the layer '{in_use[0].name()}': remove that "
+                "layer from the project first, or choose another OUTPUT file."
+            )
+        return job
+
+    def processAlgorithm(  # noqa: N802 - QGIS API name
+        self, parameters, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ):
+        job = self._job(parameters, context)
+        layer = self.parameterAsRasterLayer(parameters, self.INPUT, context)
+        output = job.request.output
+        result = run_in_processing(job, feedback)
+        engine = result.engine
+        feedback.pushInfo(
+            f"Segmented on {engine.device.upper()} ({engine.backend}) in {engine.seconds:.1f} s. "
+            f"Tiles: {engine.tiles_processed} run, {engine.tiles_skipped} skipped (no data or "
+            "outside the area)."
+        )
+        for table in result.outputs:
+            if table.title:
+                feedback.pushInfo(f"Band {table.band} ({table.title}):")
+            for area in table.areas:
+                feedback.pushInfo(f"  {area.name}: {area.percent:.1f} % ({area.area_m2:.0f} m²)")
+        for note in engine.notes:
+            feedback.pushInfo(note)
+        for warning in engine.warnings:
             feedback.pushWarning(warning)
+        for detail in engine.details:
+            feedback.pushDebugInfo(detail)
 
         if context.willLoadLayerOnCompletion(output):
             details = context.layerToLoadOnCompletionDetails(output)
-            details.name = result_layer_name(layer.name(), model.name)
-            details.setPostProcessor(ClassStylePostProcessor.create(loaded.metadata))
+            details.name = result_layer_name(layer.name(), result.model_name)
+            details.setPostProcessor(ClassStylePostProcessor.create(result))
         return {
-            self.OUTPUT: str(result.output_path),
-            self.DEVICE_USED: result.device,
-            self.SECONDS: result.seconds,
+            self.OUTPUT: str(engine.output_path),
+            self.DEVICE_USED: engine.device,
+            self.SECONDS: engine.seconds,
         }

@@ -7,6 +7,7 @@ Everything stored is a tensor, number, string, list or dict, so it loads with
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -65,9 +66,15 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     return checkpoint
 
 
-def warm_start(model: nn.Module, path: str | Path, architecture: str | None = None) -> list[str]:
+@dataclass
+class WarmStart:
+    notes: list[str]  # what was skipped or missing
+    run_record: dict | None  # the previous phases' record, continued by this run
+
+
+def warm_start(model: nn.Module, path: str | Path, architecture: str | None = None) -> WarmStart:
     """Load a previous phase's weights; tensors whose shape changed (e.g. another class
-    count) are skipped and named in the returned notes."""
+    count) are skipped and named in the notes."""
     checkpoint = load_checkpoint(path)
     stored = checkpoint.get("architecture")
     if architecture and stored and stored != architecture:
@@ -88,4 +95,4 @@ def warm_start(model: nn.Module, path: str | Path, architecture: str | None = No
     if missing:
         notes.append(f"{len(missing)} tensors of the model not in {Path(path).name}")
     model.load_state_dict(usable, strict=False)
-    return notes
+    return WarmStart(notes, checkpoint.get("run_record"))

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import shlex
 import sys
 
 # name -> (module, one-line help). A module has add_arguments(parser) and run(args) -> int.
 COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("trainer.commands.prepare", "cut ISPRS Potsdam/Vaihingen or a folder into tiles"),
     "train": ("trainer.commands.train", "train one phase from a TOML config (torchrun-ready)"),
-    "evaluate": ("trainer.commands.evaluate", "score a model on whole held-out images"),
+    "evaluate": ("trainer.commands.evaluate", "score a model on the test split's whole images"),
     "models": ("trainer.commands.models", "parameters and GFLOPs per tile of each architecture"),
     "export": ("trainer.commands.export", "export a training checkpoint to ONNX with its metadata"),
+    "card": ("trainer.commands.card", "write an exported model's card from its metadata"),
     "synth": ("trainer.commands.synth", "write synthetic scenes in the ISPRS Potsdam file format"),
     "colour-baseline": (
         "trainer.commands.colour_baseline",
-        "score a per-pixel RGB k-NN classifier on a prepared dataset's held-out scenes",
+        "score a per-pixel RGB k-NN classifier on a prepared dataset's test scenes",
     ),
 }
 
@@ -39,4 +41,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser(command if command in COMMANDS else None).parse_args(argv)
+    # What was run, for the manifest, the checkpoints and the model card.
+    args.command_line = shlex.join(["python", "-m", "trainer", *argv])
     return importlib.import_module(COMMANDS[args.command][0]).run(args) or 0

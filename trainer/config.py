@@ -33,12 +33,12 @@ class RunConfig:
 class DataConfig:
     dir: str = "data/potsdam"
     train_split: str = "train"
-    val_split: str = "val"
+    validation_split: str = "validation"  # picks the best epoch; never the test split
     batch_size: int = 4
-    val_batch_size: int = 8
+    validation_batch_size: int = 8
     num_workers: int = 2
     max_train_tiles: int = 0  # 0 = all; small numbers for smoke runs
-    max_val_tiles: int = 0
+    max_validation_tiles: int = 0
 
 
 @dataclass
@@ -72,7 +72,7 @@ class TrainConfig:
     amp: bool = True  # CUDA only: bf16 where supported, else fp16 with a grad scaler
     channels_last: bool = True
     compile: bool = False
-    monitor: str = "val_miou5"
+    monitor: str = "validation_miou5"
     monitor_mode: str = "max"
     patience: int = 0  # early stopping after this many epochs without improvement; 0 = off
     plot_samples: int = 4
@@ -92,9 +92,21 @@ class Config:
         return dataclasses.asdict(self)
 
 
+# Keys of older configs, and what they are called now.
+RENAMED_KEYS = {
+    "val_split": "validation_split",
+    "val_batch_size": "validation_batch_size",
+    "max_val_tiles": "max_validation_tiles",
+}
+TEST_SPLIT = "test"
+
+
 def _section(cls: type, values: dict, where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(values) - names
+    renamed = [f"{k} is now {RENAMED_KEYS[k]}" for k in sorted(unknown) if k in RENAMED_KEYS]
+    if renamed:
+        raise ValueError(f"{where}: {'; '.join(renamed)}")
     if unknown:
         raise ValueError(f"{where}: unknown key(s) {sorted(unknown)}; known: {sorted(names)}")
     return cls(**values)
@@ -128,6 +140,16 @@ def validate(config: Config, where: str) -> None:
         raise ValueError(f"{where}: [train] monitor_mode must be max or min")
     if config.optim.accumulate < 1:
         raise ValueError(f"{where}: [optim] accumulate must be >= 1")
+    if TEST_SPLIT in (config.data.validation_split, config.data.train_split):
+        raise ValueError(
+            f"{where}: [data] the test split neither trains nor chooses the epoch; validate on "
+            "'validation' (carved from the training scenes by prepare)"
+        )
+    if config.train.monitor.startswith("val_"):
+        raise ValueError(
+            f"{where}: [train] monitor '{config.train.monitor}': validation metrics are named "
+            f"validation_* now, e.g. 'validation_{config.train.monitor[4:]}'"
+        )
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:

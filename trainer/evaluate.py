@@ -1,9 +1,10 @@
-"""Evaluation on whole held-out images through the engine, the code path the plugin runs.
+"""Evaluation on whole images through the engine, the code path the plugin runs.
 
-Each held-out scene is segmented by ``engine.pipeline.segment`` into a temporary GeoTIFF,
-which is then compared with the class-index label raster ``prepare`` wrote; one confusion
-matrix collects every scene. Optional D4 test-time augmentation wraps the model's backend,
-so tiling, stitching and writing stay the engine's own.
+By default the test split's scenes: each is segmented by ``engine.pipeline.segment`` into a
+temporary GeoTIFF, which is then compared with the class-index label raster ``prepare``
+wrote; one confusion matrix collects every scene. The validation split can be scored the
+same way (its blocks are cut out of their scenes as virtual rasters). Optional D4 test-time
+augmentation wraps the model's backend, so tiling, stitching and writing stay the engine's.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from . import plots
 from .data.labels import IGNORE_INDEX
 from .data.tiles import read_manifest
 from .metrics import confusion_metric, per_class_table, protocol_scores
+from .run_record import dataset_summary
 
 gdal.UseExceptions()
 
@@ -71,12 +73,52 @@ def _read_band(path: Path) -> np.ndarray:
     return ds.GetRasterBand(1).ReadAsArray()
 
 
+def _compared(prediction: Path, label: Path, scene: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prediction and label as class tensors; pixels the engine left as nodata have no
+    prediction, so they leave the count."""
+    predicted, target = _read_band(prediction), _read_band(label)
+    if predicted.shape != target.shape:
+        raise ValueError(
+            f"{scene['name']}: prediction {predicted.shape} and label {target.shape} differ"
+        )
+    target = np.where(predicted == IGNORE_INDEX, IGNORE_INDEX, target)
+    predicted = np.where(predicted == IGNORE_INDEX, 0, predicted)
+    return (
+        torch.from_numpy(predicted.astype(np.int64)),
+        torch.from_numpy(target.astype(np.int64)),
+    )
+
+
+def label_rasters(manifest: dict, split: str, data_dir: Path) -> list[dict]:
+    """The split's label rasters with their image windows, or a message naming the splits."""
+    entry = manifest["splits"].get(split, {})
+    rasters = entry.get("label_rasters")
+    if not rasters:
+        scored = sorted(k for k, v in manifest["splits"].items() if v.get("label_rasters"))
+        raise ValueError(
+            f"{data_dir} holds no label rasters for split '{split}' (it has them for "
+            f"{', '.join(scored) or 'no split'})"
+        )
+    return rasters
+
+
+def image_window(entry: dict, folder: Path) -> str:
+    """The entry's image, or a virtual raster of its window when it is part of a scene."""
+    image = gdal.Open(entry["image"])
+    x, y, w, h = entry["window"]
+    if (x, y, w, h) == (0, 0, image.RasterXSize, image.RasterYSize):
+        return entry["image"]
+    path = folder / f"{entry['name']}.vrt"
+    gdal.Translate(str(path), image, format="VRT", srcWin=[x, y, w, h])
+    return str(path)
+
+
 def evaluate(
     model_path: str | Path,
     data_dir: str | Path,
     out_dir: str | Path,
     *,
-    split: str = "val",
+    split: str = "test",
     tta: bool = False,
     device: str = "auto",
     batch_size: int = 4,
@@ -89,12 +131,7 @@ def evaluate(
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     manifest = read_manifest(data_dir)
-    scenes = manifest.get("held_out", {}).get(split)
-    if not scenes:
-        raise ValueError(
-            f"{data_dir} holds no whole held-out images for split '{split}' "
-            f"(has {sorted(manifest.get('held_out', {}))})"
-        )
+    scenes = label_rasters(manifest, split, data_dir)
     model = load_model(model_path, device=device)
     if tta:
         model = dataclasses.replace(model, backend=D4Backend(model.backend))
@@ -118,25 +155,12 @@ def evaluate(
                 if progress:
                     progress((i + fraction) / len(scenes), f"{name}: {message}")
 
-            result = segment(
-                scene["image"], model, prediction_path, options, progress=scene_progress
-            )
-            predicted = _read_band(prediction_path)
-            target = _read_band(data_dir / scene["label"])
-            if predicted.shape != target.shape:
-                raise ValueError(
-                    f"{scene['name']}: prediction {predicted.shape} and label {target.shape} differ"
-                )
-            # Pixels the engine left as nodata have no prediction: they leave the count.
-            target = np.where(predicted == IGNORE_INDEX, IGNORE_INDEX, target)
-            predicted = np.where(predicted == IGNORE_INDEX, 0, predicted)
+            image = image_window(scene, Path(tmp))
+            result = segment(image, model, prediction_path, options, progress=scene_progress)
+            predicted, target = _compared(prediction_path, data_dir / scene["label"], scene)
             scene_metric = confusion_metric(len(class_names))
-            p, t = (
-                torch.from_numpy(predicted.astype(np.int64)),
-                torch.from_numpy(target.astype(np.int64)),
-            )
-            scene_metric.update(p, t)
-            metric.update(p, t)
+            scene_metric.update(predicted, target)
+            metric.update(predicted, target)
             scene_scores = protocol_scores(scene_metric.compute(), class_names)
             per_scene[scene["name"]] = {k: v for k, v in scene_scores.items() if k != "classes"} | {
                 "seconds": round(result.seconds, 3),
@@ -144,7 +168,14 @@ def evaluate(
             }
     confusion = metric.compute()
     metrics = protocol_scores(confusion, class_names)
-    metrics |= {"split": split, "tta": tta, "model": str(model_path), "device": model.device}
+    metrics |= {
+        "split": split,
+        "scenes": len(scenes),
+        "dataset": dataset_summary(manifest, str(data_dir)),
+        "tta": tta,
+        "model": str(model_path),
+        "device": model.device,
+    }
     report = {
         **metrics,
         "confusion_matrix": confusion.tolist(),

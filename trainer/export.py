@@ -1,8 +1,9 @@
 """Export a trained model to ONNX with its metadata: the one format the plugin deploys.
 
-The graph has a dynamic batch and dynamic height and width (multiples of the model's size
-divisor), opset 17, and ends in what ``meta.output_kind`` says: logits, a softmax over the
-classes ("probabilities", what Deepness expects) or a sigmoid. The file is written under a
+The graph takes a dynamic batch of fixed-size tiles (Deepness reads the tile size from the
+input shape; ``dynamic_size`` frees height and width for the engine's own use), opset 17,
+and ends in what ``meta.output_kind`` says: logits, a softmax over the classes
+("probabilities", what Deepness expects) or a sigmoid. The file is written under a
 temporary name, checked (metadata read back, onnxruntime against torch on a random tile)
 and only then renamed, so a failed export never leaves a file that looks finished.
 """
@@ -51,6 +52,7 @@ class ExportResult:
     path: Path
     opset: int
     tile_size: int
+    dynamic_size: bool  # height and width dynamic, else fixed at tile_size
     max_abs_diff: float  # onnxruntime vs torch on the verification tile
     size_bytes: int
 
@@ -90,14 +92,16 @@ def export_onnx(
     opset: int = DEFAULT_OPSET,
     verify: bool = True,
     dynamo: bool = False,
+    dynamic_size: bool = False,
+    extra_props: Mapping[str, str] | None = None,
 ) -> ExportResult:
-    """Write ``model`` as ONNX with ``meta`` embedded; returns what was written.
+    """Write ``model`` as ONNX with ``meta`` (and ``extra_props``) embedded.
 
-    ``tile_size`` is recorded as the model's tile size (default: ``meta.tile_size`` or 512);
-    the graph itself accepts any batch and any height/width divisible by the model's
-    ``size_divisor``. The model is traced on a small tile, so exporting is fast.
-    ``dynamo=True`` uses torch.export instead of the TorchScript tracer (slower: seconds
-    per model; the way forward once torch drops the tracer).
+    The graph takes a dynamic batch of ``tile_size`` × ``tile_size`` tiles (default:
+    ``meta.tile_size`` or 512): Deepness reads the tile size from the input shape.
+    ``dynamic_size=True`` leaves height and width dynamic too (any multiple of the model's
+    ``size_divisor``), which the engine can use. ``dynamo=True`` uses torch.export instead of
+    the TorchScript tracer (slower; the way forward once torch drops the tracer).
     """
     out_path = Path(out_path)
     if opset < 17:
@@ -106,7 +110,10 @@ def export_onnx(
     divisor = int(getattr(model, "size_divisor", 32))
     if tile % divisor:
         raise ExportError(f"tile size {tile} is not a multiple of the model's {divisor}")
-    meta = meta.with_changes(tile_size=tile)
+    # A threshold on softmax probabilities would make Deepness call every unsure pixel the
+    # first class; only a sigmoid output has a meaningful one. 0 turns Deepness' off.
+    threshold = meta.seg_thresh if meta.output_kind == "sigmoid" else 0.0
+    meta = meta.with_changes(tile_size=tile, seg_thresh=threshold)
     bands = len(meta.input_bands)
     channels = _input_channels(model)
     if channels is not None and channels != bands:
@@ -119,9 +126,13 @@ def export_onnx(
     if device.type == "meta":
         raise ExportError("the model has no weights (built on the meta device)")
 
-    # Trace on a small non-square tile (2 × 3 divisor) and verify on another shape.
-    trace_input = torch.randn(1, bands, 2 * divisor, 3 * divisor, device=device)
-    check_input = torch.randn(2, bands, 4 * divisor, 2 * divisor, device=device)
+    if dynamic_size:
+        # Trace on a small non-square tile (2 × 3 divisor) and verify on another shape.
+        trace_input = torch.randn(1, bands, 2 * divisor, 3 * divisor, device=device)
+        check_input = torch.randn(2, bands, 4 * divisor, 2 * divisor, device=device)
+    else:
+        trace_input = torch.randn(1, bands, tile, tile, device=device)
+        check_input = torch.randn(2, bands, tile, tile, device=device)
     wrapped = _WithActivation(model, meta.output_kind)
     was_training = model.training
     model.eval()
@@ -139,10 +150,10 @@ def export_onnx(
         if dynamo:
             # torch.export's translator starts at opset 18; asking for less converts down.
             opset = max(opset, DYNAMO_MIN_OPSET)
-            _export_dynamo(wrapped, trace_input, partial, opset, divisor)
+            _export_dynamo(wrapped, trace_input, partial, opset, divisor, dynamic_size)
         else:
-            _export_torchscript(wrapped, trace_input, partial, opset)
-        write_onnx_metadata(partial, meta)
+            _export_torchscript(wrapped, trace_input, partial, opset, dynamic_size)
+        write_onnx_metadata(partial, meta, extra_props)
         _check_metadata(partial, meta)
         diff = _check_outputs(partial, check_input.cpu().numpy(), expected) if verify else 0.0
         partial.replace(out_path)
@@ -151,11 +162,13 @@ def export_onnx(
         raise
     finally:
         model.train(was_training)
-    return ExportResult(out_path, opset, tile, diff, out_path.stat().st_size)
+    return ExportResult(out_path, opset, tile, dynamic_size, diff, out_path.stat().st_size)
 
 
-def _export_torchscript(model: nn.Module, example: torch.Tensor, path: Path, opset: int) -> None:
-    dynamic = {0: "batch", 2: "height", 3: "width"}
+def _export_torchscript(
+    model: nn.Module, example: torch.Tensor, path: Path, opset: int, dynamic_size: bool
+) -> None:
+    dynamic = {0: "batch", 2: "height", 3: "width"} if dynamic_size else {0: "batch"}
     with warnings.catch_warnings():
         # torch warns that this exporter is deprecated in favour of dynamo; it stays the
         # default because it exports these models in well under a second.
@@ -174,19 +187,21 @@ def _export_torchscript(model: nn.Module, example: torch.Tensor, path: Path, ops
 
 
 def _export_dynamo(
-    model: nn.Module, example: torch.Tensor, path: Path, opset: int, divisor: int
+    model: nn.Module,
+    example: torch.Tensor,
+    path: Path,
+    opset: int,
+    divisor: int,
+    dynamic_size: bool,
 ) -> None:
     from torch.export import Dim
 
-    # Height and width are declared as multiples of the divisor, which the model needs;
-    # the example's batch of 2 keeps torch.export from specialising the batch to 1.
-    shapes = {
-        "x": {
-            0: Dim("batch", min=1, max=4096),
-            2: Dim("height_blocks", min=1, max=4096) * divisor,
-            3: Dim("width_blocks", min=1, max=4096) * divisor,
-        }
-    }
+    # Height and width, when dynamic, are declared as multiples of the divisor, which the
+    # model needs; the example's batch of 2 keeps torch.export from specialising it to 1.
+    axes = {0: Dim("batch", min=1, max=4096)}
+    if dynamic_size:
+        axes[2] = Dim("height_blocks", min=1, max=4096) * divisor
+        axes[3] = Dim("width_blocks", min=1, max=4096) * divisor
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(
@@ -197,7 +212,7 @@ def _export_dynamo(
             opset_version=opset,
             input_names=[INPUT_NAME],
             output_names=[OUTPUT_NAME],
-            dynamic_shapes=shapes,
+            dynamic_shapes={"x": axes},
             external_data=False,
             verbose=False,
         )

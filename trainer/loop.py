@@ -1,9 +1,11 @@
 """The training loop: one code path for CPU, one GPU and torchrun's many.
 
-Per epoch: train with accumulation/AMP on augmented batches, validate into one confusion
+Per epoch: train with accumulation/AMP on augmented batches, validate on the validation split
+(carved from the training scenes; the test split is never opened here) into one confusion
 matrix (all-reduced across ranks), log a metrics.csv row, save ``last.pt`` (and ``best.pt``
 when the monitored metric improves), stop early after ``patience`` epochs without
-improvement. Only rank 0 writes.
+improvement. Checkpoints carry the run's record (``run_record.py``) for the model card.
+Only rank 0 writes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, Sampler, Subset
 from tqdm import tqdm
 
-from . import plots
+from . import plots, run_record
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, unwrap
 from .checkpoint import warm_start as load_warm_start
 from .config import Config
@@ -32,6 +34,7 @@ from .data.style import style_bank
 from .data.tiles import TileDataset
 from .distributed import DistContext, all_reduce_sum, barrier, broadcast_flag
 from .losses import SegmentationLoss
+from .machine import describe_machine
 from .metrics import confusion_metric, epoch_scores
 from .optim import build_optimizer, build_scheduler
 from .transforms import augment, normalise
@@ -82,6 +85,23 @@ def load_encoder_weights(model: nn.Module, path: str) -> str:
     return f"encoder weights: {count}/{count} tensors from {Path(path).name} (dropped {dropped})"
 
 
+def training_data_text(manifest: dict) -> str:
+    """One line on the training data for the model file, from the manifest."""
+    m = manifest
+    splits = ", ".join(
+        f"{name} {len(entry['scenes'])} scene{'s' * (len(entry['scenes']) != 1)} / "
+        f"{entry['count']} tiles"
+        for name, entry in m["splits"].items()
+    )
+    resolution = f" at {m['resolution_cm']:g} cm" if m.get("resolution_cm") else ""
+    carve = m.get("validation_carve", {}).get("method", "")
+    carved = f", validation carved by {carve}" if carve and carve != "given" else ""
+    return (
+        f"{m['dataset']}{resolution} ({m['split_scheme']} split: {splits}{carved}; "
+        f"{m['tile_size']} px tiles)"
+    )
+
+
 @dataclass
 class EpochResult:
     epoch: int
@@ -96,6 +116,7 @@ class Trainer:
     ctx: DistContext = field(default_factory=DistContext)
     resume: bool = False
     init: str = ""
+    command: str = ""  # the command line that started the run, for the record
     on_epoch_end: list[Callable[[Trainer, EpochResult], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -112,7 +133,7 @@ class Trainer:
             torch.backends.cudnn.benchmark = True
 
         self.train_set = TileDataset(c.data.dir, c.data.train_split)
-        self.val_set = TileDataset(c.data.dir, c.data.val_split)
+        self.validation_set = TileDataset(c.data.dir, c.data.validation_split)
         manifest = self.train_set.manifest
         self.manifest = manifest
         self.class_names = [k["name"] for k in manifest["classes"]]
@@ -126,11 +147,11 @@ class Trainer:
         if c.model.encoder_weights:
             self.notes.append(load_encoder_weights(model, c.model.encoder_weights))
         init = self.init or c.run.init
+        self.previous_record: dict | None = None
         if init and not self.resume:
-            self.notes += [
-                f"warm start from {init}",
-                *load_warm_start(model, init, c.model.architecture),
-            ]
+            started_from = load_warm_start(model, init, c.model.architecture)
+            self.notes += [f"warm start from {init}", *started_from.notes]
+            self.previous_record = started_from.run_record
         model.to(self.device)
         if c.train.channels_last:
             model = model.to(memory_format=torch.channels_last)
@@ -148,7 +169,7 @@ class Trainer:
 
         self.criterion = SegmentationLoss(c.loss).to(self.device)
         self.train_loader = self._loader(self.train_set, train=True)
-        self.val_loader = self._loader(self.val_set, train=False)
+        self.validation_loader = self._loader(self.validation_set, train=False)
         self.steps_per_epoch = math.ceil(len(self.train_loader) / c.optim.accumulate)
         self.optimizer, self.lrs = build_optimizer(self.model, c.optim)
         self.scheduler = build_scheduler(
@@ -168,6 +189,8 @@ class Trainer:
         self.best: float | None = None
         self.best_epoch = -1
         self.bad_epochs = 0
+        self.started = run_record.now()
+        self.machines: list[dict] = []
         if self.resume:
             self._resume()
 
@@ -175,7 +198,7 @@ class Trainer:
 
     def _loader(self, dataset: TileDataset, train: bool) -> DataLoader:
         c = self.config.data
-        limit = c.max_train_tiles if train else c.max_val_tiles
+        limit = c.max_train_tiles if train else c.max_validation_tiles
         data = Subset(dataset, range(min(limit, len(dataset)))) if limit else dataset
         if train:
             sampler: Sampler = DistributedSampler(
@@ -186,7 +209,7 @@ class Trainer:
         workers = c.num_workers
         return DataLoader(
             data,
-            batch_size=c.batch_size if train else c.val_batch_size,
+            batch_size=c.batch_size if train else c.validation_batch_size,
             sampler=sampler,
             num_workers=workers,
             persistent_workers=workers > 0,
@@ -216,11 +239,8 @@ class Trainer:
             output_kind="logits",
             architecture=c.model.architecture,
             architecture_args=self.arch_args,
-            training_data=(
-                f"{m['dataset']} ({m['split_scheme']} split, {m['labels']} labels, "
-                f"{m['tile_size']} px tiles)"
-            ),
-            metrics={k: v for k, v in best_row.items() if k.startswith("val_")},
+            training_data=training_data_text(m),
+            metrics={k: v for k, v in best_row.items() if k.startswith("validation_")},
             version=c.run.name,
             description=c.run.description,
         )
@@ -244,8 +264,21 @@ class Trainer:
             best=self.best,
             best_epoch=self.best_epoch,
             bad_epochs=self.bad_epochs,
-            val_confusion=confusion,
+            validation_confusion=confusion,
+            run_record=self.run_record(),
         )
+
+    def run_record(self) -> dict:
+        phase = run_record.phase_record(
+            config=self.config.to_dict(),
+            manifest=self.manifest,
+            history=self.history,
+            best_epoch=self.best_epoch,
+            started=self.started,
+            command=self.command,
+            machines=self.machines,
+        )
+        return run_record.extend(self.previous_record, phase)
 
     def _resume(self) -> None:
         path = self.ckpt_dir / "last.pt"
@@ -259,6 +292,10 @@ class Trainer:
         self.history = list(ckpt["history"])
         self.best, self.best_epoch = ckpt["best"], ckpt["best_epoch"]
         self.bad_epochs = ckpt["bad_epochs"]
+        record = ckpt.get("run_record") or {"phases": [{}]}
+        self.previous_record = {"phases": record["phases"][:-1]}
+        self.started = record["phases"][-1].get("started", self.started)
+        self.machines = list(record["phases"][-1].get("machines", []))
         self.notes.append(f"resumed from {path} after epoch {self.epoch}")
 
     # --- one epoch -------------------------------------------------------------------
@@ -325,11 +362,12 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self, keep_samples: int = 0) -> tuple[float, torch.Tensor, tuple | None]:
+        """Loss and confusion matrix on the validation split: what picks the best epoch."""
         self.net.eval()
         metric = confusion_metric(len(self.class_names)).to(self.device)
         total = torch.zeros(2, device=self.device)
         samples = None
-        for images_u8, labels in self.val_loader:
+        for images_u8, labels in self.validation_loader:
             images, labels = self._prepare_batch(images_u8, labels)
             with self._autocast():
                 logits = self.net(images)
@@ -354,8 +392,8 @@ class Trainer:
     def _monitor_value(self, row: dict) -> float:
         key = self.config.train.monitor
         if key not in row:
-            fallback = f"val_miou{len(self.class_names)}"
-            if key != "val_loss" and fallback in row:
+            fallback = f"validation_miou{len(self.class_names)}"
+            if key != "validation_loss" and fallback in row:
                 key = fallback
             else:
                 raise KeyError(f"[train] monitor '{key}' is none of {sorted(row)}")
@@ -375,18 +413,21 @@ class Trainer:
             (self.out / "config.resolved.json").write_text(json.dumps(c.to_dict(), indent=1))
             for note in self.notes:
                 log.info(note)
+        machine = describe_machine()
+        if machine not in self.machines:
+            self.machines.append(machine)
         stopped = False
         while self.epoch < c.train.epochs and not stopped:
             started = time.perf_counter()
             train_loss = self.train_epoch()
-            val_loss, confusion, samples = self.validate(c.train.plot_samples)
+            validation_loss, confusion, samples = self.validate(c.train.plot_samples)
             self.epoch += 1
             row = {
                 "epoch": self.epoch,
                 "step": self.step,
                 "lr": self.optimizer.param_groups[-1]["lr"],
                 "train_loss": train_loss,
-                "val_loss": val_loss,
+                "validation_loss": validation_loss,
                 **epoch_scores(confusion, self.class_names),
                 "seconds": round(time.perf_counter() - started, 3),
             }
@@ -406,8 +447,8 @@ class Trainer:
                     self._save("best.pt", confusion)
                     self._plot_epoch(confusion, samples, "best")
                 log.info(
-                    "epoch %d: train_loss %.4f val_loss %.4f %s %.4f",
-                    self.epoch, train_loss, val_loss, c.train.monitor, value,
+                    "epoch %d: train_loss %.4f validation_loss %.4f %s %.4f",
+                    self.epoch, train_loss, validation_loss, c.train.monitor, value,
                 )  # fmt: skip
             barrier()
             result = EpochResult(self.epoch, row, confusion.numpy(), samples)

@@ -76,19 +76,22 @@ def protocol_scores(
     return result
 
 
-def epoch_scores(cm: torch.Tensor, class_names: list[str]) -> dict[str, float]:
-    """The flat numbers logged per epoch (metrics.csv): val_oa, val_miou6/5, val_mf1_6/5."""
+def epoch_scores(
+    cm: torch.Tensor, class_names: list[str], prefix: str = "validation"
+) -> dict[str, float]:
+    """The flat numbers logged per epoch (metrics.csv): validation_oa, validation_miou6/5,
+    validation_mf1_6/5 (with clutter left out in the 5-class ones)."""
     full = scores(cm)
-    flat = {
-        "val_oa": full.oa,
-        f"val_miou{len(class_names)}": full.miou,
-        f"val_mf1_{len(class_names)}": full.mf1,
-    }
-    names_lower = [n.lower() for n in class_names]
+    n = len(class_names)
+    flat = {f"{prefix}_oa": full.oa, f"{prefix}_miou{n}": full.miou, f"{prefix}_mf1_{n}": full.mf1}
+    names_lower = [name.lower() for name in class_names]
     if "clutter" in names_lower:
         part = scores(cm, exclude=(names_lower.index("clutter"),))
-        n = len(class_names) - 1
-        flat.update({f"val_oa{n}": part.oa, f"val_miou{n}": part.miou, f"val_mf1_{n}": part.mf1})
+        flat.update({
+            f"{prefix}_oa{n - 1}": part.oa,
+            f"{prefix}_miou{n - 1}": part.miou,
+            f"{prefix}_mf1_{n - 1}": part.mf1,
+        })  # fmt: skip
     return flat
 
 

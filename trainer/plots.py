@@ -17,14 +17,16 @@ from .data.labels import IGNORE_INDEX
 def learning_curves(history: list[dict], path: Path) -> None:
     epochs = [h["epoch"] for h in history]
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(10, 4))
-    for key in ("train_loss", "val_loss"):
+    for key in ("train_loss", "validation_loss"):
         ax_loss.plot(epochs, [h.get(key, np.nan) for h in history], marker="o", label=key)
     for ax in (ax_loss, ax_metric):
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_loss.set_xlabel("epoch")
     ax_loss.set_title("loss")
     ax_loss.legend()
-    metric_keys = sorted({k for h in history for k in h if k.startswith(("val_miou", "val_oa"))})
+    metric_keys = sorted(
+        {k for h in history for k in h if k.startswith(("validation_miou", "validation_oa"))}
+    )
     for key in metric_keys:
         ax_metric.plot(epochs, [h.get(key, np.nan) for h in history], marker="o", label=key)
     ax_metric.set_xlabel("epoch")

@@ -1,4 +1,9 @@
-"""The dock panel the analyst works in: pick a raster and a model, run, see the classes."""
+"""The dock panel the analyst works in: pick a raster and a model, run, see the classes.
+
+Thin over ``engine.jobs``: the panel gathers a :class:`SegmentRequest` (its Options section is
+built from the options dataclass), runs a :class:`SegmentJob` in a ``JobTask`` and, on the
+main thread, adds one styled layer and one area table per model output.
+"""
 
 from __future__ import annotations
 
@@ -8,63 +13,91 @@ from pathlib import Path
 
 from qgis.core import (
     Qgis,
+    QgsApplication,
     QgsCoordinateTransform,
-    QgsGeometry,
     QgsMapLayerProxyModel,
+    QgsMessageLog,
     QgsProcessingUtils,
     QgsProject,
+    QgsRasterLayer,
     QgsRectangle,
     QgsSettings,
 )
 from qgis.gui import QgsDockWidget, QgsFileWidget, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import Qt, QTimer, pyqtSignal
+from qgis.PyQt.QtCore import Qt, QTimer
 from qgis.PyQt.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPixmap
 from qgis.PyQt.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QRadioButton,
     QScrollArea,
-    QSpinBox,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from . import model_catalog
-from .dependencies import check_dependencies, detect_devices, diagnostics_text
-from .task import LOG_TAG, SegmentationRequest, SegmentationTask
+from ..engine.jobs import model_catalog
+from ..engine.jobs.dependencies import check_dependencies, detect_devices
+from ..engine.jobs.segment import SegmentJob, SegmentJobResult, SegmentRequest
+from ..engine.options import SegmentationOptions
+from ..qgis_common.diagnostics import diagnostics_text
+from ..qgis_common.job_task import LOG_TAG, JobTask
+from ..qgis_common.layers import (
+    REMOTE_RASTER_PROVIDERS,
+    band_names,
+    layers_reading,
+    raster_source,
+)
+from ..qgis_common.masks import polygon_mask
+from ..qgis_common.styling import (
+    add_result_layer,
+    display_color,
+    is_class_layer,
+    result_layer_name,
+    style_class_layer,
+    unique_layer_name,
+)
+from .band_picker import BandPicker
+from .option_form import OptionForm, narrow_combo
+from .panel_text import describe_devices, format_area, model_card_html, result_summary
 
 SETTINGS_PREFIX = "aerial_segmentation/"
-DEVICES = (("auto", "Auto (CUDA if it works, else CPU)"), ("cpu", "CPU"), ("cuda", "CUDA (GPU)"))
+OPTIONS_PREFIX = SETTINGS_PREFIX + "options/"
 AREAS = (
     ("layer", "Whole layer"),
-    ("canvas", "Current map view extent"),
-    ("selection", "Selected features of a polygon layer"),
+    ("canvas", "Current map view"),
+    ("selection", "Selected polygons"),
 )
-# Raster providers whose "source" is not a file GDAL can stream.
-REMOTE_RASTER_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster"]
 
 
 class SegmentationDock(QgsDockWidget):
-    """Thin over the engine: gathers a SegmentationRequest and hands it to a QgsTask."""
-
-    runFinished = pyqtSignal(object)  # noqa: N815 - Qt signal naming; emits ui.task.Outcome
+    """Gathers a SegmentRequest, runs it in a JobTask, shows what came out."""
 
     def __init__(self, iface, parent=None, bundled_models_dir: Path | None = None):
         super().__init__("Aerial Segmentation", parent)
         self.iface = iface
         self.bundled_models_dir = bundled_models_dir or model_catalog.BUNDLED_MODELS_DIR
         self.settings = QgsSettings()
-        self.task: SegmentationTask | None = None
+        self.task: JobTask | None = None
         self.last_outcome = None
+        self.model_error = ""  # why the selected model cannot be used ("" when it can)
+        self._blocker_shown = False  # the status line says why Run is disabled
+        self._replacing: list[str] = []  # ids of layers that show the file being replaced
+        self._input_layer_id = ""  # the layer being segmented (the combo may change meanwhile)
+        self._shown_layer_id = None  # the layer the options and result are shown for
+        self._shown_model: Path | None = None  # the model the card and result are shown for
+        self.result_layer_ids: list[str] = []  # the layers the last run added
         self._metadata_cache: dict[tuple[str, int], object] = {}
         self._devices: dict | None = None
         self._build()
@@ -74,6 +107,11 @@ class SegmentationDock(QgsDockWidget):
         self.refresh_models()
         self._update_area_widgets()
         self._update_output_widgets()
+        self._refresh_layer_filter()
+        project = QgsProject.instance()
+        project.layersAdded.connect(self._refresh_layer_filter)
+        project.layersRemoved.connect(self._refresh_layer_filter)
+        self._layer_changed()
 
     # ---- layout -------------------------------------------------------------------------
     def _build(self) -> None:
@@ -85,7 +123,7 @@ class SegmentationDock(QgsDockWidget):
         dep_layout = QVBoxLayout(self.dependency_box)
         self.dependency_label = QLabel()
         self.dependency_label.setWordWrap(True)
-        self.dependency_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.dependency_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.copy_command_button = QPushButton("Copy install command")
         self.copy_command_button.clicked.connect(self.copy_install_command)
         dep_layout.addWidget(self.dependency_label)
@@ -93,63 +131,61 @@ class SegmentationDock(QgsDockWidget):
         layout.addWidget(self.dependency_box)
 
         inputs = QGroupBox("Input")
-        form = QFormLayout(inputs)
+        form = self._form(inputs)
         self.layer_combo = QgsMapLayerComboBox()
-        self.layer_combo.setFilters(QgsMapLayerProxyModel.RasterLayer)
+        self.layer_combo.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
         self.layer_combo.setExcludedProviders(REMOTE_RASTER_PROVIDERS)
         self.layer_combo.setAllowEmptyLayer(False)
+        narrow_combo(self.layer_combo)
+        self.layer_combo.layerChanged.connect(self._layer_changed)
         form.addRow("Raster layer", self.layer_combo)
         layout.addWidget(inputs)
 
         model_box = QGroupBox("Model")
         model_layout = QVBoxLayout(model_box)
-        self.model_combo = QComboBox()
+        self.model_combo = narrow_combo(QComboBox())
         self.model_combo.currentIndexChanged.connect(self._model_changed)
         buttons = QHBoxLayout()
-        self.browse_button = QPushButton("Browse .onnx…")
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setToolTip("Open a model file (.onnx, or a .pt/.pth checkpoint)")
         self.browse_button.clicked.connect(self._browse_model)
-        self.folder_button = QPushButton("My models folder…")
+        self.folder_button = QPushButton("My models…")
+        self.folder_button.setToolTip("Choose the folder that holds your own models")
         self.folder_button.clicked.connect(self._choose_user_folder)
         buttons.addWidget(self.browse_button)
         buttons.addWidget(self.folder_button)
         self.model_card = QLabel()
         self.model_card.setObjectName("modelCard")
         self.model_card.setWordWrap(True)
-        self.model_card.setTextFormat(Qt.RichText)
+        self.model_card.setTextFormat(Qt.TextFormat.RichText)
         model_layout.addWidget(self.model_combo)
         model_layout.addLayout(buttons)
         model_layout.addWidget(self.model_card)
         layout.addWidget(model_box)
 
         options = QGroupBox("Options")
-        form = QFormLayout(options)
-        self.device_combo = QComboBox()
-        for key, label in DEVICES:
-            self.device_combo.addItem(label, key)
+        form = self._form(options)
+        self.option_form = OptionForm(SegmentationOptions, form)
+        self.device_combo = self.option_form.widget("device")
         self.device_label = QLabel("Detecting…")
         self.device_label.setWordWrap(True)
-        self.overlap_spin = QSpinBox()
-        self.overlap_spin.setRange(-1, 50)
-        self.overlap_spin.setSuffix(" %")
-        self.overlap_spin.setSpecialValueText("Model default")
-        self.overlap_spin.setToolTip("Overlap between tiles in percent: smoother seams, slower")
-        self.batch_spin = QSpinBox()
-        self.batch_spin.setRange(1, 256)
-        self.batch_spin.setToolTip("Tiles per model call; lower it if memory runs out")
-        form.addRow("Device", self.device_combo)
-        form.addRow("", self.device_label)
-        form.addRow("Tile overlap", self.overlap_spin)
-        form.addRow("Batch size", self.batch_spin)
+        form.insertRow(1, self.device_label)  # across the whole width
+        self.band_picker = BandPicker()
+        self.band_picker.changed.connect(self._update_run_state)
+        form.addRow("Bands", self.band_picker)
         layout.addWidget(options)
 
         area = QGroupBox("Area")
-        form = QFormLayout(area)
-        self.area_combo = QComboBox()
+        form = self._form(area)
+        self.area_combo = narrow_combo(QComboBox())
         for key, label in AREAS:
             self.area_combo.addItem(label, key)
         self.area_combo.currentIndexChanged.connect(self._update_area_widgets)
-        self.polygon_combo = QgsMapLayerComboBox()
-        self.polygon_combo.setFilters(QgsMapLayerProxyModel.PolygonLayer)
+        self.polygon_combo = narrow_combo(QgsMapLayerComboBox())
+        self.polygon_combo.setFilters(QgsMapLayerProxyModel.Filter.PolygonLayer)
+        self.polygon_combo.setToolTip(
+            "Only pixels inside the selected polygons of this layer are segmented"
+        )
         form.addRow("Segment", self.area_combo)
         form.addRow("Polygons", self.polygon_combo)
         layout.addWidget(area)
@@ -157,19 +193,39 @@ class SegmentationDock(QgsDockWidget):
         output = QGroupBox("Output")
         out_layout = QVBoxLayout(output)
         self.temporary_radio = QRadioButton("Temporary file")
-        self.file_radio = QRadioButton("Save to GeoTIFF")
+        self.file_radio = QRadioButton("Save to GeoTIFF:")
         self.temporary_radio.setChecked(True)
         self.file_radio.toggled.connect(self._update_output_widgets)
         self.output_widget = QgsFileWidget()
-        self.output_widget.setStorageMode(QgsFileWidget.SaveFile)
+        self.output_widget.setStorageMode(QgsFileWidget.StorageMode.SaveFile)
         self.output_widget.setFilter("GeoTIFF (*.tif *.tiff)")
-        row = QHBoxLayout()
-        row.addWidget(self.temporary_radio)
-        row.addWidget(self.file_radio)
-        out_layout.addLayout(row)
+        self.output_widget.setConfirmOverwrite(False)  # asked at Run, with the layer in view
+        out_layout.addWidget(self.temporary_radio)
+        out_layout.addWidget(self.file_radio)
         out_layout.addWidget(self.output_widget)
         layout.addWidget(output)
 
+        self.result_box = QGroupBox("Result")
+        self.result_layout = QVBoxLayout(self.result_box)
+        self.summary_label = QLabel()
+        self.summary_label.setWordWrap(True)
+        self.result_layout.addWidget(self.summary_label)
+        self.area_tables: list[QTableWidget] = []
+        self.result_box.setVisible(False)
+        layout.addWidget(self.result_box)
+        layout.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
+        self.scroll_area = scroll
+
+        # Run, Cancel and progress stay below the scrolling part: always in view.
+        footer = QWidget()
+        footer.setObjectName("footer")
+        foot = QVBoxLayout(footer)
         run_row = QHBoxLayout()
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runButton")
@@ -186,44 +242,39 @@ class SegmentationDock(QgsDockWidget):
         run_row.addWidget(self.cancel_button)
         run_row.addStretch(1)
         run_row.addWidget(self.diagnostics_button)
-        layout.addLayout(run_row)
-
+        foot.addLayout(run_row)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setValue(0)
         self.status_label = QLabel("")
         self.status_label.setWordWrap(True)
-        layout.addWidget(self.progress_bar)
-        layout.addWidget(self.status_label)
+        # Long file names wrap or are cut, never widen the panel.
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status_label.setMinimumWidth(1)
+        foot.addWidget(self.progress_bar)
+        foot.addWidget(self.status_label)
 
-        self.result_box = QGroupBox("Result")
-        result_layout = QVBoxLayout(self.result_box)
-        self.summary_label = QLabel()
-        self.summary_label.setWordWrap(True)
-        self.area_table = QTableWidget(0, 3)
-        self.area_table.setHorizontalHeaderLabels(["Class", "Area", "Share"])
-        self.area_table.verticalHeader().setVisible(False)
-        self.area_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        self.area_table.setEditTriggers(QTableWidget.NoEditTriggers)
-        result_layout.addWidget(self.summary_label)
-        result_layout.addWidget(self.area_table)
-        self.result_box.setVisible(False)
-        layout.addWidget(self.result_box)
-        layout.addStretch(1)
+        container = QWidget()
+        outer = QVBoxLayout(container)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(footer)
+        self.setWidget(container)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        self.setWidget(scroll)
+    @staticmethod
+    def _form(box: QGroupBox) -> QFormLayout:
+        form = QFormLayout(box)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        return form
 
     # ---- settings -----------------------------------------------------------------------
     def _setting(self, key: str, default, kind=str):
         return self.settings.value(SETTINGS_PREFIX + key, default, type=kind)
 
     def _restore_settings(self) -> None:
-        self._select_data(self.device_combo, self._setting("device", "auto"))
-        self.overlap_spin.setValue(self._setting("overlap", -1, int))
-        self.batch_spin.setValue(self._setting("batch_size", 4, int))
+        self.option_form.restore(self.settings, OPTIONS_PREFIX)
         self._select_data(self.area_combo, self._setting("area", "layer"))
         to_file = self._setting("output_to_file", False, bool)
         self.file_radio.setChecked(to_file)
@@ -231,9 +282,7 @@ class SegmentationDock(QgsDockWidget):
         self.output_widget.setFilePath(self._setting("output_path", ""))
 
     def save_settings(self) -> None:
-        self.settings.setValue(SETTINGS_PREFIX + "device", self.device_combo.currentData())
-        self.settings.setValue(SETTINGS_PREFIX + "overlap", self.overlap_spin.value())
-        self.settings.setValue(SETTINGS_PREFIX + "batch_size", self.batch_spin.value())
+        self.option_form.save(self.settings, OPTIONS_PREFIX)
         self.settings.setValue(SETTINGS_PREFIX + "area", self.area_combo.currentData())
         self.settings.setValue(SETTINGS_PREFIX + "output_to_file", self.file_radio.isChecked())
         self.settings.setValue(SETTINGS_PREFIX + "output_path", self.output_widget.filePath())
@@ -245,6 +294,22 @@ class SegmentationDock(QgsDockWidget):
         index = combo.findData(value)
         if index >= 0:
             combo.setCurrentIndex(index)
+
+    # ---- input layer --------------------------------------------------------------------
+    def _refresh_layer_filter(self, *_) -> None:
+        """Classified results are never offered as something to segment."""
+        layers = QgsProject.instance().mapLayers().values()
+        self.layer_combo.setExceptedLayerList([layer for layer in layers if is_class_layer(layer)])
+
+    def _layer_changed(self, *_) -> None:
+        layer = self.layer_combo.currentLayer()
+        layer_id = layer.id() if layer is not None else ""
+        if layer_id == self._shown_layer_id:
+            return  # the list was refreshed (a layer added elsewhere): nothing changed here
+        self._shown_layer_id = layer_id
+        self.band_picker.set_raster_bands(band_names(layer) if layer is not None else [])
+        self._clear_result()
+        self._update_run_state()
 
     # ---- models -------------------------------------------------------------------------
     def user_models_dir(self) -> Path | None:
@@ -261,7 +326,7 @@ class SegmentationDock(QgsDockWidget):
             suffix = "" if entry.origin == "bundled" else " (my models)"
             self.model_combo.addItem(entry.name + suffix, str(entry.path))
             last = self.model_combo.count() - 1
-            self.model_combo.setItemData(last, str(entry.path), Qt.ToolTipRole)
+            self.model_combo.setItemData(last, str(entry.path), Qt.ItemDataRole.ToolTipRole)
         self.model_combo.blockSignals(False)
         if wanted and Path(wanted).is_file() and self.model_combo.findData(str(wanted)) < 0:
             self.set_model_path(Path(wanted))
@@ -283,16 +348,28 @@ class SegmentationDock(QgsDockWidget):
         data = self.model_combo.currentData() if hasattr(self, "model_combo") else None
         return Path(data) if data else None
 
+    def browse_folder(self) -> str:
+        """Where Browse starts: the last folder a model came from, the analyst's models
+        folder, or home (never the plugin's own install folder)."""
+        for folder in (self._setting("last_model_folder", ""), self.user_models_dir()):
+            if folder and Path(folder).is_dir():
+                return str(folder)
+        return str(Path.home())
+
     def _browse_model(self) -> None:
-        start = str(self.current_model_path().parent) if self.current_model_path() else ""
         path, _ = QFileDialog.getOpenFileName(
-            self, "Segmentation model", start, "ONNX models (*.onnx);;Checkpoints (*.pt *.pth)"
+            self,
+            "Segmentation model",
+            self.browse_folder(),
+            "ONNX models (*.onnx);;Checkpoints (*.pt *.pth)",
         )
         if path:
+            self.settings.setValue(SETTINGS_PREFIX + "last_model_folder", str(Path(path).parent))
             self.set_model_path(Path(path))
 
     def _choose_user_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder with your models")
+        start = str(self.user_models_dir() or Path.home())
+        folder = QFileDialog.getExistingDirectory(self, "Folder with your models", start)
         if folder:
             self.settings.setValue(SETTINGS_PREFIX + "user_models_dir", folder)
             self.refresh_models()
@@ -308,20 +385,26 @@ class SegmentationDock(QgsDockWidget):
 
     def _model_changed(self) -> None:
         path = self.current_model_path()
+        if path != self._shown_model:  # not when the list is merely refreshed
+            self._shown_model = path
+            self._clear_result()
+        self.model_error = ""
         if path is None:
-            self.model_card.setText(
-                "<i>No model found. Put .onnx models in your models folder or browse to one.</i>"
-            )
-            return
-        try:
-            metadata = self.model_metadata(path)
-        except Exception as error:  # engine missing, unreadable file, bad metadata
-            self.model_card.setText(f"<b>Cannot read this model:</b> {html.escape(str(error))}")
-            return
-        self.model_card.setText(model_card_html(metadata, path))
-        self.model_card.setToolTip(str(getattr(metadata, "training_data", "") or ""))
-        default = metadata.tile_overlap_pct
-        self.overlap_spin.setSpecialValueText(f"Model default ({default:g} %)")
+            self.model_error = "Pick a model: put .onnx models in your models folder or browse."
+            self.model_card.setText(f"<i>{html.escape(self.model_error)}</i>")
+        else:
+            try:
+                metadata = self.model_metadata(path)
+            except Exception as error:  # engine missing, unreadable file, bad metadata
+                self.model_error = f"{path.name} cannot be read: pick another model."
+                self.model_card.setText(f"<b>Cannot read this model:</b> {html.escape(str(error))}")
+            else:
+                self.model_card.setText(model_card_html(metadata, path))
+                self.model_card.setToolTip(str(metadata.training_data or ""))
+                overlap = f"Model's ({metadata.tile_overlap_pct:g} %)"
+                self.option_form.set_default_label("overlap_pct", overlap)
+                self.band_picker.set_model_bands(metadata.input_bands)
+        self._update_run_state()
 
     # ---- dependencies and diagnostics ---------------------------------------------------
     def _show_dependencies(self) -> None:
@@ -329,12 +412,12 @@ class SegmentationDock(QgsDockWidget):
         self.dependency_box.setVisible(not report.ok)
         self.dependency_label.setText(report.message())
         self.copy_command_button.setVisible(bool(report.install_command))
-        self.run_button.setEnabled(report.ok)
         if report.ok:
             if self._devices is not None:
                 self.device_label.setText(describe_devices(self._devices))
         else:
             self.device_label.setText("Unknown until the missing packages are installed.")
+        self._update_run_state()
 
     def detect_devices(self) -> dict:
         """Detected once, when first needed: importing torch to ask it takes seconds."""
@@ -355,8 +438,27 @@ class SegmentationDock(QgsDockWidget):
     def copy_diagnostics(self) -> str:
         text = diagnostics_text(self.dependencies)
         QGuiApplication.clipboard().setText(text)
-        self._message("Diagnostics copied to the clipboard.", Qgis.Info, duration=3)
+        self._message("Diagnostics copied to the clipboard.", Qgis.MessageLevel.Info, duration=3)
         return text
+
+    # ---- what Run needs -----------------------------------------------------------------
+    def run_blocker(self) -> str:
+        """Why Run cannot start now, in the panel's words ("" when it can)."""
+        if not getattr(self, "dependencies", None) or not self.dependencies.ok:
+            return "Install the missing packages listed above, then restart QGIS."
+        if self.layer_combo.currentLayer() is None:
+            return "Add a raster layer (an orthophoto) to the project to segment it."
+        return self.model_error or self.band_picker.problem()
+
+    def _update_run_state(self, *_) -> None:
+        if not hasattr(self, "run_button"):
+            return
+        blocker = self.run_blocker()
+        self.run_button.setEnabled(self.task is None and not blocker)
+        self.run_button.setToolTip(blocker or "Segment the raster layer with the model")
+        if self.task is None and (blocker or self._blocker_shown):
+            self.status_label.setText(blocker)  # what to do, or clear what was said before
+        self._blocker_shown = bool(blocker)
 
     # ---- area and output ----------------------------------------------------------------
     def _update_area_widgets(self) -> None:
@@ -365,59 +467,37 @@ class SegmentationDock(QgsDockWidget):
     def _update_output_widgets(self) -> None:
         self.output_widget.setEnabled(self.file_radio.isChecked())
 
-    def _mask_polygons(self, layer) -> tuple[str, ...]:
-        """The selected polygons as WKT in the raster's CRS (empty unless that area is chosen)."""
-        if self.area_combo.currentData() != "selection":
-            return ()
-        polygons = self.polygon_combo.currentLayer()
-        if polygons is None:
-            return ()
-        transform = None
-        if polygons.crs() != layer.crs():
-            transform = QgsCoordinateTransform(polygons.crs(), layer.crs(), QgsProject.instance())
-        shapes = []
-        for feature in polygons.selectedFeatures():
-            geometry = QgsGeometry(feature.geometry())
-            if geometry.isEmpty():
-                continue
-            if transform is not None:
-                geometry.transform(transform)
-            shapes.append(geometry.asWkt())
-        return tuple(shapes)
-
-    def _extent(self, layer) -> tuple[float, float, float, float] | None:
-        """The area to segment in the raster's CRS; ValueError with a readable reason."""
+    def _area(self, layer) -> tuple[tuple[float, float, float, float] | None, object]:
+        """(extent, polygon mask) in the raster's CRS; ValueError with a readable reason."""
         mode = self.area_combo.currentData()
-        if mode == "layer":
-            return None
         project = QgsProject.instance()
-        if mode == "canvas":
-            canvas = self.iface.mapCanvas()
-            rect = canvas.extent()
-            source_crs = canvas.mapSettings().destinationCrs()
-            what = "The map view"
-        else:
+        if mode == "layer":
+            return None, None
+        if mode == "selection":
             polygons = self.polygon_combo.currentLayer()
             if polygons is None:
-                raise ValueError("Pick the polygon layer whose selected features to segment.")
+                raise ValueError("Pick the polygon layer whose selected polygons to segment.")
             features = list(polygons.selectedFeatures())
             if not features:
-                raise ValueError(f"Select at least one feature in '{polygons.name()}'.")
-            rect = QgsRectangle()
-            rect.setMinimal()
-            for feature in features:
-                rect.combineExtentWith(feature.geometry().boundingBox())
-            source_crs = polygons.crs()
-            what = "The selected features"
+                raise ValueError(f"Select at least one polygon in '{polygons.name()}'.")
+            mask = polygon_mask(features, polygons.crs(), layer.crs(), project.transformContext())
+            if mask is None:
+                raise ValueError(f"The selected features of '{polygons.name()}' are empty.")
+            return None, mask
+        canvas = self.iface.mapCanvas()
+        rect = QgsRectangle(canvas.extent())
+        source_crs = canvas.mapSettings().destinationCrs()
         if source_crs.isValid() and layer.crs().isValid() and source_crs != layer.crs():
             transform = QgsCoordinateTransform(source_crs, layer.crs(), project)
             rect = transform.transformBoundingBox(rect)
         clipped = rect.intersect(layer.extent())
         if clipped.isEmpty():
-            raise ValueError(f"{what} does not overlap '{layer.name()}'.")
-        return (clipped.xMinimum(), clipped.yMinimum(), clipped.xMaximum(), clipped.yMaximum())
+            raise ValueError(f"The map view does not overlap '{layer.name()}'.")
+        extent = (clipped.xMinimum(), clipped.yMinimum(), clipped.xMaximum(), clipped.yMaximum())
+        return extent, None
 
-    def _output_path(self, input_name: str, model_name: str) -> Path:
+    def _output_path(self, input_name: str, model_name: str) -> tuple[Path, bool]:
+        """The output file and whether the analyst chose it (a temporary one is never there)."""
         if self.file_radio.isChecked():
             text = self.output_widget.filePath().strip()
             if not text:
@@ -427,62 +507,81 @@ class SegmentationDock(QgsDockWidget):
                 path = path.with_suffix(".tif")
             if not path.parent.is_dir():
                 raise ValueError(f"The folder {path.parent} does not exist.")
-            return path
+            return path, True
         safe = re.sub(r"[^\w.-]+", "_", f"{input_name}_{model_name}").strip("_") or "classes"
-        return Path(QgsProcessingUtils.generateTempFilename(f"{safe}.tif"))
+        return Path(QgsProcessingUtils.generateTempFilename(f"{safe}.tif")), False
 
     # ---- running ------------------------------------------------------------------------
-    def build_request(self) -> SegmentationRequest:
-        """Everything the task needs; ValueError with a readable reason if something is off."""
+    def build_request(self) -> SegmentRequest:
+        """Everything the job needs; ValueError with a readable reason if something is off."""
+        blocker = self.run_blocker()
+        if blocker:
+            raise ValueError(blocker)
         layer = self.layer_combo.currentLayer()
-        if layer is None:
-            raise ValueError("Pick a raster layer to segment.")
         if layer.providerType() != "gdal":
             raise ValueError(
                 f"'{layer.name()}' is a {layer.providerType()} layer; the plugin reads files "
                 "(GeoTIFF, VRT, JPEG2000 …). Export it to GeoTIFF first."
             )
         model_path = self.current_model_path()
-        if model_path is None or not model_path.is_file():
-            raise ValueError("Pick a model (or browse to an .onnx file).")
-        overlap = self.overlap_spin.value()
-        return SegmentationRequest(
-            input_path=layer.source(),
-            input_layer_id=layer.id(),
+        extent, mask = self._area(layer)
+        output, _ = self._output_path(layer.name(), model_path.stem)
+        options = SegmentationOptions(
+            **self.option_form.values(), bands=self.band_picker.bands(), extent=extent, mask=mask
+        )
+        user_models = self.user_models_dir()
+        return SegmentRequest(
+            input=raster_source(layer),
+            model=str(model_path),
+            output=str(output),
+            options=options,
             input_name=layer.name(),
-            model_path=model_path,
-            model_name=model_path.stem,
-            output_path=self._output_path(layer.name(), model_path.stem),
-            device=self.device_combo.currentData(),
-            overlap_pct=None if overlap < 0 else float(overlap),
-            batch_size=self.batch_spin.value(),
-            extent=self._extent(layer),
-            mask_polygons=self._mask_polygons(layer),
+            user_models_dir=str(user_models) if user_models else None,
         )
 
-    def run_segmentation(self) -> SegmentationTask | None:
+    def confirm_replace(self, path: Path, layer_names: list[str]) -> bool:
+        """Ask before a file is replaced (tests replace this method)."""
+        shown = ""
+        if layer_names:
+            shown = f" It is shown as the layer '{layer_names[0]}', which will be replaced too."
+        answer = QMessageBox.question(
+            self,
+            "Replace the file?",
+            f"{path.name} already exists in {path.parent}.{shown}\n\nReplace it with the new "
+            "result?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def run_segmentation(self) -> JobTask | None:
         if self.task is not None:
             return None
         self.dependencies = check_dependencies()
         self._show_dependencies()
-        if not self.dependencies.ok:
-            self._message(self.dependencies.message().splitlines()[0], Qgis.Critical)
-            return None
         try:
             request = self.build_request()
         except ValueError as error:
-            self._message(str(error), Qgis.Warning)
+            self._message(str(error), Qgis.MessageLevel.Warning)
             return None
+        output = Path(request.output)
+        self._replacing = []
+        if output.exists():
+            showing = layers_reading(output, QgsProject.instance())
+            if not self.confirm_replace(output, [layer.name() for layer in showing]):
+                self.status_label.setText("Not run: choose another output file.")
+                return None
+            request.overwrite = True
+            self._replacing = [layer.id() for layer in showing]
         self.save_settings()
-        task = SegmentationTask(request)
+        self._input_layer_id = self.layer_combo.currentLayer().id()
+        task = JobTask(SegmentJob(request))
         task.progressChanged.connect(lambda value: self.progress_bar.setValue(int(value)))
         task.stage.connect(self.status_label.setText)
         task.done.connect(self._task_done)
         self.task = task
         self._set_running(True)
-        self.status_label.setText(f"Segmenting {request.input_name} with {request.model_name}…")
-        from qgis.core import QgsApplication
-
+        self.status_label.setText(f"Segmenting {request.input_name}…")
         QgsApplication.taskManager().addTask(task)
         return task
 
@@ -492,57 +591,108 @@ class SegmentationDock(QgsDockWidget):
             self.task.cancel()
 
     def _set_running(self, running: bool) -> None:
-        self.run_button.setEnabled(not running and self.dependencies.ok)
         self.cancel_button.setEnabled(running)
         if running:
+            self.run_button.setEnabled(False)
             self.progress_bar.setValue(0)
-            self.result_box.setVisible(False)
+            self._clear_result()
+        else:
+            self._update_run_state()
 
     def _task_done(self, outcome) -> None:
         self.task = None
         self.last_outcome = outcome
         self._set_running(False)
         if outcome.status == "ok":
+            result: SegmentJobResult = outcome.result
+            self.result_layer_ids = self._add_result_layers(result)
             self.progress_bar.setValue(100)
-            self.status_label.setText(outcome.message)
-            self._show_result(outcome.result)
-            self._message(outcome.message, Qgis.Success, duration=8)
-            for warning in outcome.warnings:
-                self._message(warning, Qgis.Warning)
+            self.status_label.setText(
+                f"Done: {Path(result.output_path).name} ({str(result.engine.device).upper()}, "
+                f"{result.engine.seconds:.1f} s)"
+            )
+            self.status_label.setToolTip(result.output_path)
+            self._show_result(result)
+            QTimer.singleShot(0, lambda: self.scroll_area.ensureWidgetVisible(self.result_box))
+            self._message(result.summary(), Qgis.MessageLevel.Success, duration=8)
+            for warning in result.engine.warnings:
+                self._message(warning, Qgis.MessageLevel.Warning)
+            for detail in result.engine.details:
+                QgsMessageLog.logMessage(detail, LOG_TAG, Qgis.MessageLevel.Info)
         elif outcome.status == "cancelled":
             self.progress_bar.setValue(0)
             self.status_label.setText(outcome.message)
-            self._message(outcome.message, Qgis.Info, duration=5)
+            self._message(outcome.message, Qgis.MessageLevel.Info, duration=5)
         else:
             self.progress_bar.setValue(0)
             self.status_label.setText(outcome.message)
-            self._message(outcome.message, Qgis.Critical)
-        self.runFinished.emit(outcome)
+            self._message(outcome.message, Qgis.MessageLevel.Critical)
 
-    def _show_result(self, result) -> None:
-        summary = html.escape(result_summary(result))
-        for warning in getattr(result, "warnings", []) or []:
+    def _add_result_layers(self, result: SegmentJobResult) -> list[str]:
+        """One styled layer per model output, above the input and its earlier results."""
+        project = QgsProject.instance()
+        if self._replacing:  # the file they showed was just replaced
+            project.removeMapLayers(self._replacing)
+            self._replacing = []
+        source = project.mapLayer(self._input_layer_id)
+        ids = []
+        for table in result.outputs:
+            name = result_layer_name(result.input_name, result.model_name, table.title)
+            layer = QgsRasterLayer(result.output_path, unique_layer_name(name, project), "gdal")
+            if not layer.isValid():
+                self._message(f"QGIS cannot open the result {result.output_path}.",
+                              Qgis.MessageLevel.Critical)  # fmt: skip
+                break
+            style_class_layer(layer, table.classes, table.band)
+            add_result_layer(layer, source, project)
+            ids.append(layer.id())
+        return ids
+
+    def _clear_result(self, *_) -> None:
+        if hasattr(self, "result_box"):
+            self.result_box.setVisible(False)
+
+    def _show_result(self, result: SegmentJobResult) -> None:
+        summary = html.escape(result_summary(result.engine))
+        for note in result.engine.notes:
+            summary += f"<br><font color='#555'>{html.escape(str(note))}</font>"
+        for warning in result.engine.warnings:
             summary += f"<br><font color='#a15c00'>⚠ {html.escape(str(warning))}</font>"
         self.summary_label.setText(summary)
-        areas = list(getattr(result, "class_areas", []) or [])
-        self.area_table.setRowCount(len(areas))
-        for row, area in enumerate(areas):
-            name = QTableWidgetItem(swatch_icon(area.color), str(area.name))
-            self.area_table.setItem(row, 0, name)
-            self.area_table.setItem(row, 1, QTableWidgetItem(format_area(area.area_m2)))
-            self.area_table.setItem(row, 2, QTableWidgetItem(f"{area.percent:.1f} %"))
-        self.area_table.resizeColumnsToContents()
-        self.area_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
-        rows_height = sum(self.area_table.rowHeight(r) for r in range(len(areas)))
-        frame = 2 * self.area_table.frameWidth()
-        self.area_table.setFixedHeight(
-            self.area_table.horizontalHeader().sizeHint().height() + rows_height + frame
-        )
+        for table in self.area_tables:
+            self.result_layout.removeWidget(table)
+            table.deleteLater()
+        self.area_tables = []
+        for output in result.outputs:
+            table = self._area_table(output)
+            self.result_layout.addWidget(table)
+            self.area_tables.append(table)
         self.result_box.setVisible(True)
 
-    def _message(self, text: str, level, duration: int = 0) -> None:
-        from qgis.core import QgsMessageLog
+    @staticmethod
+    def _area_table(output) -> QTableWidget:
+        """Class, area and share of one model output (shares of that output sum to 100 %)."""
+        table = QTableWidget(len(output.areas), 3)
+        first = f"Class — {output.title}" if output.title else "Class"
+        table.setHorizontalHeaderLabels([first, "Area", "Share"])
+        table.verticalHeader().setVisible(False)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, area in enumerate(output.areas):
+            name = QTableWidgetItem(swatch_icon(area.color), str(area.name))
+            name.setToolTip(str(area.name))
+            table.setItem(row, 0, name)
+            table.setItem(row, 1, QTableWidgetItem(format_area(area.area_m2)))
+            table.setItem(row, 2, QTableWidgetItem(f"{area.percent:.1f} %"))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        rows_height = sum(table.rowHeight(r) for r in range(len(output.areas)))
+        table.setFixedHeight(
+            table.horizontalHeader().sizeHint().height() + rows_height + 2 * table.frameWidth()
+        )
+        return table
 
+    def _message(self, text: str, level, duration: int = 0) -> None:
+        """The message bar and the log, once each."""
         QgsMessageLog.logMessage(text, LOG_TAG, level)
         bar = self.iface.messageBar() if self.iface is not None else None
         if bar is not None:
@@ -551,6 +701,12 @@ class SegmentationDock(QgsDockWidget):
     def shutdown(self) -> None:
         """Stop whatever the panel started before the plugin is unloaded."""
         self.save_settings()
+        project = QgsProject.instance()
+        for signal in (project.layersAdded, project.layersRemoved):
+            try:
+                signal.disconnect(self._refresh_layer_filter)
+            except TypeError:
+                pass
         if self.task is not None:
             try:
                 self.task.done.disconnect(self._task_done)
@@ -560,94 +716,12 @@ class SegmentationDock(QgsDockWidget):
             self.task = None
 
 
-def describe_devices(devices: dict) -> str:
-    """Plain words on what the engine found, from ``engine.backends.available_devices()``."""
-    if "error" in devices:
-        return f"Device detection failed: {devices['error']}"
-    providers = [
-        str(p).replace("ExecutionProvider", "") for p in devices.get("onnxruntime_providers", [])
-    ]
-    if devices.get("onnxruntime_cuda"):
-        first = "CUDA GPU found: Auto runs on the GPU."
-    elif devices.get("torch_cuda"):
-        first = (
-            "CUDA works in torch only: install onnxruntime-gpu to run ONNX models on the GPU; "
-            "Auto runs on the CPU."
-        )
-    else:
-        first = "No CUDA GPU found: Auto runs on the CPU."
-    details = []
-    if devices.get("onnxruntime"):
-        details.append(f"ONNX Runtime {devices['onnxruntime']} ({', '.join(providers) or '-'})")
-    if devices.get("torch"):
-        details.append(f"torch {devices['torch']}")
-    return first + (f" {'; '.join(details)}." if details else "")
-
-
 def swatch_icon(color, size: int = 14) -> QIcon:
-    """A colour square with a grey border: white and pale classes stay visible."""
+    """A colour square with a grey border, in the colour the map draws the class."""
     pixmap = QPixmap(size, size)
-    pixmap.fill(QColor(*color[:3]))
+    pixmap.fill(display_color(color))
     painter = QPainter(pixmap)
     painter.setPen(QColor(110, 110, 110))
     painter.drawRect(0, 0, size - 1, size - 1)
     painter.end()
     return QIcon(pixmap)
-
-
-def format_area(square_metres: float | None) -> str:
-    if square_metres is None:
-        return "–"
-    if square_metres >= 10_000:
-        return f"{square_metres / 10_000:,.2f} ha"
-    return f"{square_metres:,.0f} m²"
-
-
-def result_summary(result) -> str:
-    seconds = float(getattr(result, "seconds", 0.0))
-    tiles = getattr(result, "tiles_processed", None)
-    parts = [f"Device: {str(result.device).upper()} ({getattr(result, 'backend', '')})"]
-    parts.append(f"time: {seconds:.1f} s")
-    if tiles is not None:
-        parts.append(f"tiles: {tiles}")
-    return ", ".join(parts)
-
-
-def model_card_html(metadata, path: Path) -> str:
-    """Classes with colour swatches, GSD, tile size and training data, from the model file."""
-    # A bordered one-cell table per swatch, so that white or pale classes stay visible.
-    rows = "".join(
-        '<tr><td><table border="1" cellspacing="0" cellpadding="0" style="border-color:#777">'
-        f'<tr><td bgcolor="#{c.color[0]:02x}{c.color[1]:02x}{c.color[2]:02x}" width="14">'
-        f"&nbsp;</td></tr></table></td><td>&nbsp;{html.escape(str(c.name))}</td></tr>"
-        for c in metadata.classes
-    )
-    facts = []
-    if metadata.resolution_cm:
-        facts.append(f"GSD {metadata.resolution_cm:g} cm/px")
-    if metadata.tile_size:
-        facts.append(f"tiles {metadata.tile_size} px")
-    facts.append(f"overlap {metadata.tile_overlap_pct:g} %")
-    if getattr(metadata, "architecture", None):
-        facts.append(html.escape(str(metadata.architecture)))
-    text = f"<b>{html.escape(path.stem)}</b>"
-    version = str(getattr(metadata, "version", "") or "")
-    if version:
-        text += f" {'v' if version[:1].isdigit() else ''}{html.escape(version)}"
-    text += f"<br>{' · '.join(facts)}"
-    training = str(getattr(metadata, "training_data", "") or "")
-    if training:
-        short = training if len(training) <= 160 else training[:157].rstrip() + "…"
-        text += f"<br>Trained on: {html.escape(short)}"
-    if getattr(metadata, "description", ""):
-        text += f"<br><i>{html.escape(str(metadata.description))}</i>"
-    if rows:
-        text += f'<table cellspacing="2">{rows}</table>'
-    else:
-        text += "<br>No class names in the model file: classes are numbered from its outputs."
-    if getattr(metadata, "missing", ()):
-        text += (
-            "<br><small>Not in the model file (defaults used): "
-            f"{html.escape(', '.join(metadata.missing))}</small>"
-        )
-    return text

@@ -59,3 +59,53 @@ def test_bad_model_and_bad_glob(tmp_path, kit, capsys):
     assert "broken.onnx" in capsys.readouterr().err
     assert main(["segment", str(tmp_path / "*.jp2"), "-m", str(broken), "-o", "x.tif"]) == 2
     assert "no file matches" in capsys.readouterr().err
+
+
+def test_mask_overwrite_and_bundled_model_names(tmp_path, kit, convnet, capsys, monkeypatch):
+    from osgeo import ogr, osr
+
+    from engine.jobs import model_catalog
+
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(100, 100))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(tmp_path / "fields.gpkg"))
+    layer = source.CreateLayer("fields", srs=srs, geom_type=ogr.wkbPolygon)
+    feature = ogr.Feature(layer.GetLayerDefn())
+    feature.SetGeometry(ogr.CreateGeometryFromWkt(
+        "POLYGON((500001 5799995,500004 5799995,500004 5799998,500001 5799998,500001 5799995))"
+    ))  # fmt: skip
+    layer.CreateFeature(feature)
+    source = None
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    (bundled / "demo_model.onnx").write_bytes(convnet.read_bytes())
+    monkeypatch.setattr(model_catalog, "BUNDLED_MODELS_DIR", bundled)
+    out = tmp_path / "o.tif"
+    args = ["segment", str(raster), "-m", "demo_model", "-o", str(out), "-q"]
+    assert main([*args, "--mask", str(tmp_path / "fields.gpkg")]) == 0
+    labels = kit.read(out)
+    assert labels.shape == (30, 30) and (labels != 255).all()  # 3 m x 3 m at 10 cm
+
+    # The output exists now: the command line never replaces it unasked.
+    capsys.readouterr()
+    assert main(args) == 2
+    error = capsys.readouterr().err
+    assert "already exists" in error and "--overwrite" in error
+    assert main([*args, "--overwrite"]) == 0
+    assert kit.read(out).shape == (100, 100)
+
+
+def test_errors_name_the_command_line_flags(tmp_path, kit, convnet, capsys):
+    grey = kit.write_raster(tmp_path / "grey.tif", kit.random_image(40, 40, bands=1))
+    assert (
+        main(["segment", str(grey), "-m", str(convnet), "-o", str(tmp_path / "o.tif"), "-q"]) == 2
+    )
+    error = capsys.readouterr().err.strip()
+    assert "include bands 2, 3" in error
+    assert error.startswith("error: grey.tif has 1 band(s)") and error.endswith("with --bands")
+    lines = tmp_path / "nothing.gpkg"
+    assert main(["segment", str(grey), "-m", str(convnet), "-o", str(tmp_path / "o.tif"),
+                 "--mask", str(lines), "-q"]) == 2  # fmt: skip
+    assert "mask file not found" in capsys.readouterr().err
+    assert not (tmp_path / "o.tif").exists()

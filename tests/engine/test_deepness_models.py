@@ -124,3 +124,24 @@ def test_fixed_batch_rank3_output_with_reused_output_buffers(tmp_path, kit):
     segment(kit.orthophoto, name, tmp_path / "b4.tif", SegmentationOptions(batch_size=4))
     np.testing.assert_array_equal(kit.read(tmp_path / "b1.tif"), kit.read(tmp_path / "b4.tif"))
     assert 0 < (kit.read(tmp_path / "b1.tif") == 1).mean() < 1
+
+
+def test_seg_thresh_of_a_multi_class_deepness_model_sends_weak_pixels_to_class_0(tmp_path, kit):
+    """As Deepness does: scores below seg_thresh are zeroed before the argmax."""
+    image = kit.random_image(48, 48, seed=12)
+    raster = kit.write_raster(tmp_path / "in.tif", image)
+    props = {"model_type": '"Segmentor"', "seg_thresh": "38", "class_names": '{"0": "a", '
+             '"1": "b", "2": "c"}', "tiles_size": "48"}  # fmt: skip
+    model = kit.build_onnx(tmp_path / "m.onnx", kind="conv1x1", raw_props=props)
+    assert load_model(model).metadata.threshold_all_classes
+    segment(raster, model, tmp_path / "o.tif")
+
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    scores = session.run(None, {"input": (image.astype(np.float32) / 255)[np.newaxis]})[0][0]
+    expected = scores.argmax(axis=0)
+    weak = scores.max(axis=0) < 38
+    expected[weak] = 0
+    assert 0.05 < weak.mean() < 0.95  # the threshold matters on this image
+    np.testing.assert_array_equal(kit.read(tmp_path / "o.tif"), expected)

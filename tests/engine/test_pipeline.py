@@ -9,7 +9,7 @@ import pytest
 from osgeo import gdal
 
 from engine.cancel import CancelToken
-from engine.errors import Cancelled, InputError, ModelError
+from engine.errors import Cancelled, InputError, ModelError, OutputError
 from engine.model_file import load_model
 from engine.pipeline import SegmentationOptions, segment
 
@@ -169,7 +169,8 @@ def test_gsd_mismatch_runs_at_model_gsd_and_writes_on_the_source_grid(tmp_path, 
     ds = gdal.Open(str(out))
     assert (ds.RasterXSize, ds.RasterYSize) == (256, 192)
     assert ds.GetGeoTransform() == gdal.Open(str(raster)).GetGeoTransform()
-    assert any("resampled to 128x96" in w for w in result.warnings)
+    assert any("resampled to 128x96" in n for n in result.notes)  # information, no warning
+    assert not any("resampled" in w for w in result.warnings)
     assert result.tiles_processed == 2 * 3  # a 128 x 96 grid of 64 px tiles, stride 48
     reference = kit.single_pass(model, image)  # pixelwise model: same classes at any GSD
     interior = np.zeros_like(reference, dtype=bool)
@@ -207,7 +208,7 @@ def test_gsd_mismatch_with_nodata_and_extent(tmp_path, kit):
     interior &= labels != 255
     assert interior.sum() > 5000
     assert (labels[interior] == reference[interior]).all()
-    assert any("resampled to 100x100" in w for w in result.warnings)
+    assert any("resampled to 100x100" in n for n in result.notes)
 
 
 def test_extent_limits_the_work_and_the_output(tmp_path, kit, convnet):
@@ -281,8 +282,14 @@ def test_bad_inputs_give_input_errors(tmp_path, kit, convnet):
     raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(64, 64))
     with pytest.raises(InputError, match="not found"):
         segment(tmp_path / "nope.tif", convnet, tmp_path / "o.tif")
-    with pytest.raises(InputError, match=r"band\(s\) \[5\]"):
+    with pytest.raises(InputError, match=r"bands chosen \(1, 2, 5\) include band 5") as bad:
         segment(raster, convnet, tmp_path / "o.tif", SegmentationOptions(bands=(1, 2, 5)))
+    assert bad.value.option == "bands"
+    assert bad.value.worded(lambda option: "--bands").endswith("choose 3 of its bands with --bands")
+    grey = kit.write_raster(tmp_path / "grey.tif", kit.random_image(64, 64, bands=1))
+    with pytest.raises(InputError, match=r"1 band\(s\) but the model's default bands") as one:
+        segment(grey, convnet, tmp_path / "o.tif")
+    assert one.value.option == "bands" and "--" not in str(one.value)
     with pytest.raises(InputError, match="output folder"):
         segment(raster, convnet, tmp_path / "no" / "dir" / "o.tif")
     text = tmp_path / "text.tif"
@@ -384,3 +391,60 @@ def test_damaged_raster_gives_an_input_error_and_no_file(tmp_path, kit, convnet)
     with pytest.raises(InputError, match=r"cannot read damaged\.tif"):
         segment(damaged, convnet, out_dir / "o.tif")
     assert list(out_dir.iterdir()) == []
+
+
+def test_write_errors_name_the_users_file_not_the_hidden_one(tmp_path, kit, convnet, monkeypatch):
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(300, 300))
+
+    def full_disk(band, *args, **kwargs):
+        name = band.GetDataset().GetDescription()
+        raise RuntimeError(f"{name}: Free disk space available is 0 bytes")
+
+    monkeypatch.setattr(gdal.Band, "WriteArray", full_disk)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    with pytest.raises(OutputError) as raised:
+        segment(raster, convnet, out_dir / "classes.tif")
+    assert "partial" not in str(raised.value)
+    assert str(out_dir / "classes.tif") in str(raised.value)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_large_outputs_get_overviews(tmp_path, kit):
+    model = kit.build_onnx(tmp_path / "m.onnx", kind="conv1x1", metadata={"tile_size": 64})
+    raster = kit.write_raster(tmp_path / "wide.tif", kit.random_image(40, 2100))
+    segment(raster, model, tmp_path / "wide_classes.tif")
+    dataset = gdal.Open(str(tmp_path / "wide_classes.tif"))  # kept: the band needs it
+    band = dataset.GetRasterBand(1)
+    assert band.GetOverviewCount() == 3  # 1050, 525, 262 columns
+    overview = band.GetOverview(0).ReadAsArray()
+    np.testing.assert_array_equal(overview, kit.read(tmp_path / "wide_classes.tif")[::2, ::2])
+    small = kit.write_raster(tmp_path / "small.tif", kit.random_image(40, 300))
+    segment(small, model, tmp_path / "small_classes.tif")
+    small_dataset = gdal.Open(str(tmp_path / "small_classes.tif"))
+    assert small_dataset.GetRasterBand(1).GetOverviewCount() == 0
+
+
+def test_geopackage_rasters_and_netcdf_subdatasets_are_inputs(tmp_path, kit, convnet):
+    image = kit.random_image(80, 96, seed=11)
+    tif = kit.write_raster(tmp_path / "in.tif", image)
+    gpkg = tmp_path / "ortho.gpkg"
+    gdal.Translate(str(gpkg), str(tif), format="GPKG", creationOptions=["RASTER_TABLE=ortho"])
+    segment(f"GPKG:{gpkg}:ortho", convnet, tmp_path / "from_gpkg.tif")
+    segment(tif, convnet, tmp_path / "from_tif.tif")
+    np.testing.assert_array_equal(
+        kit.read(tmp_path / "from_gpkg.tif"), kit.read(tmp_path / "from_tif.tif")
+    )
+
+    one_band = kit.build_onnx(tmp_path / "one.onnx", in_channels=1, metadata={"tile_size": 32})
+    nc = tmp_path / "bands.nc"
+    gdal.Translate(str(nc), str(tif), format="netCDF")
+    subdatasets = gdal.Open(str(nc)).GetMetadata("SUBDATASETS")
+    name = subdatasets["SUBDATASET_2_NAME"]  # NETCDF:"…/bands.nc":Band2
+    segment(name, one_band, tmp_path / "from_nc.tif")
+    segment(tif, one_band, tmp_path / "band2.tif", SegmentationOptions(bands=(2,)))
+    np.testing.assert_array_equal(
+        kit.read(tmp_path / "from_nc.tif"), kit.read(tmp_path / "band2.tif")
+    )
+    with pytest.raises(InputError, match="cannot open"):
+        segment(f"GPKG:{gpkg}:no_such_table", convnet, tmp_path / "x.tif")

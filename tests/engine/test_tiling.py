@@ -72,17 +72,23 @@ def test_labels_from_scores_argmax_and_sigmoid_threshold():
     assert labels_from_scores(sig, "sigmoid", 0.8).tolist() == [[[0, 0]]]
     logits = np.array([[[[-0.1, 0.1]]]], dtype=np.float32)
     assert labels_from_scores(logits, "logits", 0.5).tolist() == [[[0, 1]]]
+    assert labels_from_scores(sig, "sigmoid", 0.7).tolist() == [[[0, 1]]]  # from seg_thresh up
+    # Deepness' multi-class rule: the best score must reach seg_thresh, else class 0.
+    assert labels_from_scores(scores, "probabilities", 0.85, True).tolist() == [[[0, 0]]]
+    assert labels_from_scores(scores, "probabilities", 0.8, True).tolist() == [[[1, 0]]]
 
 
 @pytest.mark.parametrize(("channels", "kind"), [(6, "logits"), (1, "sigmoid"), (1, "logits")])
-def test_class_decider_writes_the_same_classes_in_place(channels, kind):
+@pytest.mark.parametrize("threshold_all", [False, True])
+def test_class_decider_writes_the_same_classes_in_place(channels, kind, threshold_all):
     from engine.stitching import ClassDecider
 
     scores = np.random.default_rng(channels).normal(size=(1, channels, 30, 40)).astype(np.float32)
     if kind == "sigmoid":
         scores = 1 / (1 + np.exp(-scores))
     strip = np.full((50, 60), 255, np.uint8)
-    decider = ClassDecider(kind, 0.6, 50 * 60)
+    decider = ClassDecider(kind, 0.6, 50 * 60, threshold_all)
     decider.decide(scores[0], strip[5:35, 10:50])
-    np.testing.assert_array_equal(strip[5:35, 10:50], labels_from_scores(scores, kind, 0.6)[0])
+    expected = labels_from_scores(scores, kind, 0.6, threshold_all)[0]
+    np.testing.assert_array_equal(strip[5:35, 10:50], expected)
     assert (strip[:5] == 255).all() and (strip[:, :10] == 255).all()

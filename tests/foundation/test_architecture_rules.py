@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 IMPORT_EVERYTHING = """
@@ -74,3 +76,52 @@ def test_trainer_never_imports_gui_side():
         if level == 0 and module.split(".")[0] in forbidden
     ]
     assert offenders == []
+
+
+def _our_imports(package: str) -> list[tuple[Path, str]]:
+    """(file, our top-level package) for every import of ours in ``package``: relative
+    imports resolved against the plugin root (a package itself inside QGIS), absolute ones
+    as written."""
+    found = []
+    for path in _python_files(package):
+        folders = path.relative_to(ROOT).parts[:-1]  # the file's package, from the root
+        for module, level in _imported_modules(path):
+            if level == 0:
+                names = module.split(".")
+                if names[0] == "aerial_segmentation":
+                    names = names[1:] or [""]
+            elif level - 1 > len(folders):
+                continue  # above the plugin: not ours
+            else:
+                names = [*folders[: len(folders) - (level - 1)], *module.split(".")]
+            found.append((path, names[0] if names else ""))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("toolbox", {"ui", "plugin"}),
+        ("ui", {"toolbox", "plugin"}),
+        ("qgis_common", {"ui", "toolbox", "plugin", "trainer"}),
+    ],
+)
+def test_panel_and_processing_never_import_each_other(package, forbidden):
+    """Both sides share ``engine`` (jobs included) and ``qgis_common``; neither reaches into
+    the other, so either can change without breaking its sibling."""
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {top}"
+        for path, top in _our_imports(package)
+        if top in forbidden
+    ]
+    assert offenders == []
+
+
+def test_the_rule_sees_relative_imports():
+    """The check above would catch ``from ..ui.dock import X`` inside toolbox/."""
+    probe = ROOT / "toolbox" / "_probe_for_architecture_test.py"
+    probe.write_text("from ..ui.dock import SegmentationDock\n", encoding="utf-8")
+    try:
+        assert (probe, "ui") in _our_imports("toolbox")
+    finally:
+        probe.unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import re
 import subprocess
 import sys
 import zipfile
@@ -56,9 +57,17 @@ def test_package_zip_holds_plugin_files_only(tmp_path):
     assert "aerial_segmentation/__init__.py" in names
     assert "aerial_segmentation/engine/__init__.py" in names
     assert all(name.startswith("aerial_segmentation/") for name in names)
+    assert "aerial_segmentation/qgis_common/job_task.py" in names
+    assert "aerial_segmentation/engine/jobs/segment.py" in names
     for forbidden in ("/tests/", "/.venv/", "__pycache__", "/.git/", "/trainer/", "/runs/"):
         assert not [n for n in names if forbidden in n], forbidden
     assert not list(tmp_path.glob("*.part"))
+
+    # The README in the ZIP shows its pictures, and tells ZIP users how to run headless.
+    readme = zipfile.ZipFile(zips[0]).read("aerial_segmentation/README.md").decode("utf-8")
+    pictures = re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", readme)
+    assert pictures and all(f"aerial_segmentation/{p}" in names for p in pictures), pictures
+    assert "qgis_process plugins enable aerial_segmentation" in readme
 
 
 def test_setup_second_run_changes_nothing_and_is_fast():

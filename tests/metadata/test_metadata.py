@@ -104,6 +104,14 @@ def test_foreign_models_get_defaults_and_say_what_was_missing():
     assert meta.tile_size is None and meta.resolution_cm is None
     assert "tiles_size" in meta.missing and "resolution" in meta.missing
     assert meta.classes[0].color  # a fallback colour, so the result can still be styled
+    assert not meta.threshold_all_classes
+
+
+def test_seg_thresh_applies_to_every_class_only_where_deepness_would_apply_it():
+    ours = from_onnx_props(to_onnx_props(_potsdam_metadata()))  # our exporter writes 0.5
+    assert ours.seg_thresh == 0.5 and not ours.threshold_all_classes
+    foreign = from_onnx_props({"class_names": '{"0": "a", "1": "b"}', "seg_thresh": "0.7"})
+    assert foreign.seg_thresh == 0.7 and foreign.threshold_all_classes
 
 
 def test_a_detector_is_refused_with_a_reason():

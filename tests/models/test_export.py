@@ -1,4 +1,8 @@
-"""ONNX export: onnxruntime agrees with torch, metadata survives the file, failures leave none."""
+"""ONNX export: onnxruntime agrees with torch, metadata survives the file, failures leave none.
+
+The default graph takes fixed-size tiles in a dynamic batch (what Deepness needs; its loading
+contract is tested in ``test_deepness_contract.py``); ``dynamic_size`` frees height and width.
+"""
 
 from __future__ import annotations
 
@@ -55,8 +59,8 @@ def run_onnx(path, batch: np.ndarray) -> np.ndarray:
 def test_onnxruntime_matches_torch(small_model, small_width, tmp_path, name):
     model = small_model(name, classes=6)
     meta = potsdam_metadata(name, base_width=small_width[name])
-    result = export_onnx(model, meta, tmp_path / f"{name}.onnx")
-    assert result.max_abs_diff < 1e-4
+    result = export_onnx(model, meta, tmp_path / f"{name}.onnx", dynamic_size=True)
+    assert result.max_abs_diff < 1e-4 and result.dynamic_size
     # A batch size and a non-square tile that differ from those traced: both axes are dynamic.
     batch = torch.randn(3, 3, 96, 160)
     with torch.no_grad():
@@ -85,14 +89,22 @@ class TinySegmenter(torch.nn.Module):
         return torch.nn.functional.interpolate(y, scale_factor=2.0, mode="bilinear")
 
 
-def test_dynamo_exporter_keeps_batch_and_tile_dynamic(tmp_path):
+def input_dims(path) -> list:
+    dims = onnx.load(str(path)).graph.input[0].type.tensor_type.shape.dim
+    return [d.dim_param or d.dim_value for d in dims]
+
+
+@pytest.mark.parametrize("dynamic_size", [False, True])
+def test_dynamo_exporter_keeps_the_batch_dynamic(tmp_path, dynamic_size):
     # torch.export takes seconds per full model (all three were checked by hand); the
     # tracer is the default. This checks the dynamo path's shapes, weights and metadata.
     torch.manual_seed(0)
     model = TinySegmenter().eval()
     meta = potsdam_metadata("cse_unet", "probabilities", base_width=8)
-    result = export_onnx(model, meta, tmp_path / "dynamo.onnx", tile_size=64, dynamo=True)
-    batch = torch.randn(3, 3, 40, 62)
+    result = export_onnx(
+        model, meta, tmp_path / "dynamo.onnx", tile_size=64, dynamo=True, dynamic_size=dynamic_size
+    )
+    batch = torch.randn(3, 3, *((40, 62) if dynamic_size else (64, 64)))
     with torch.no_grad():
         expected = torch.softmax(model(batch), dim=1).numpy()
     assert np.abs(run_onnx(result.path, batch.numpy()) - expected).max() < 1e-5
@@ -100,28 +112,38 @@ def test_dynamo_exporter_keeps_batch_and_tile_dynamic(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dynamo.onnx"]  # weights inside
     graph = onnx.load(str(result.path))
     assert result.opset == 18 == max(o.version for o in graph.opset_import if o.domain == "")
+    dims = input_dims(result.path)
+    assert isinstance(dims[0], str) and dims[1] == 3
+    assert all(isinstance(d, str) for d in dims[2:]) if dynamic_size else dims[2:] == [64, 64]
 
 
-def test_graph_has_opset_17_dynamic_axes_and_probabilities(small_model, tmp_path):
+def test_graph_has_opset_17_fixed_tiles_a_dynamic_batch_and_probabilities(small_model, tmp_path):
     model = small_model("cse_unet_study")
     meta = potsdam_metadata("cse_unet_study", "probabilities", base_width=8)
-    path = export_onnx(model, meta, tmp_path / "model.onnx").path
+    result = export_onnx(model, meta, tmp_path / "model.onnx", tile_size=64)
+    path = result.path
     graph = onnx.load(str(path))
     assert max(o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")) >= 17
-    dims = graph.graph.input[0].type.tensor_type.shape.dim
-    assert [d.dim_param or d.dim_value for d in dims] == ["batch", 3, "height", "width"]
+    assert input_dims(path) == ["batch", 3, 64, 64] and not result.dynamic_size
+    output = graph.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in output] == ["batch", 6, 64, 64]
     batch = torch.randn(2, 3, 64, 64)
     probabilities = run_onnx(path, batch.numpy())
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
     with torch.no_grad():
         expected = torch.softmax(model(batch), dim=1).numpy()
     assert np.abs(probabilities - expected).max() < 1e-5
+    with pytest.raises(Exception, match=r"(?i)dimension|shape"):  # another tile size: refused
+        run_onnx(path, torch.randn(1, 3, 96, 96).numpy())
+    dynamic = export_onnx(model, meta, tmp_path / "dynamic.onnx", dynamic_size=True).path
+    assert input_dims(dynamic) == ["batch", 3, "height", "width"]
 
 
 def test_metadata_round_trips_through_the_file(small_model, tmp_path):
     meta = potsdam_metadata("resnet34_unet", "probabilities", base_width=8)
     path = export_onnx(small_model("resnet34_unet"), meta, tmp_path / "m.onnx").path
     props = read_onnx_props(path)
+    meta = meta.with_changes(seg_thresh=0.0)  # see below
     assert from_onnx_props(props, strict=True) == meta
     # What Deepness reads, as it reads it.
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -130,6 +152,8 @@ def test_metadata_round_trips_through_the_file(small_model, tmp_path):
     assert custom["model_type"] == '"Segmentor"'
     assert custom["tiles_size"] == "256"
     assert '"4": "car"' in custom["class_names"]
+    # Deepness thresholds softmax probabilities at seg_thresh: 0 leaves its argmax alone.
+    assert custom["seg_thresh"] == "0.0"
 
 
 def test_tile_size_argument_is_recorded(small_model, tmp_path):
@@ -167,7 +191,7 @@ def test_export_command_writes_a_checkpoint_as_onnx(small_model, tmp_path, capsy
         checkpoint,
     )
     out = tmp_path / "export" / "model.onnx"
-    assert main(["export", str(checkpoint), "--out", str(out)]) == 0
+    assert main(["export", str(checkpoint), "--out", str(out), "--dynamic-size"]) == 0
     assert "onnxruntime matches torch" in capsys.readouterr().out
     written = from_onnx_props(read_onnx_props(out), strict=True)
     assert written.output_kind == "probabilities"  # the command's default

@@ -124,7 +124,7 @@ def test_tile_ids_follow_the_benchmark_split():
     ids = tile_ids(8)
     assert [s for _, s in ids].count("test") == 2
     for tile_id, split in ids:
-        assert split_of(tile_id, "benchmark") == ("val" if split == "test" else "train")
+        assert split_of(tile_id, "benchmark") == split
     with pytest.raises(ValueError, match="at most"):
         tile_ids(100)
 
@@ -132,10 +132,11 @@ def test_tile_ids_follow_the_benchmark_split():
 def test_prepare_potsdam_reads_the_scenes_without_unknown_colours(synthetic_potsdam, tmp_path):
     src, _ = synthetic_potsdam
     manifest = prepare_potsdam(src, tmp_path / "prepared", tile=160, split="benchmark")
-    assert manifest["splits"]["train"]["count"] == 3 * 4
-    assert manifest["splits"]["val"]["count"] == 4
+    splits = manifest["splits"]
+    assert splits["train"]["count"] + splits["validation"]["count"] == 3 * 4
+    assert splits["test"]["count"] == 4
     assert manifest["unknown_label_values"]["total"] == 0
-    assert manifest["labels"] == "eroded"
+    assert manifest["labels"]["test"] == "eroded"
 
 
 def test_synth_command_writes_the_requested_scenes(tmp_path, capsys):
@@ -150,7 +151,7 @@ def test_synth_command_writes_the_requested_scenes(tmp_path, capsys):
     assert [c["name"] for c in classes["classes"]] == [c.name for c in POTSDAM_CLASSES]
     train = gdal.Open(str(coarse / "images" / "train" / "top_potsdam_2_10.tif"))
     assert (train.RasterXSize, train.GetGeoTransform()[1]) == (24, 0.2)
-    assert (coarse / "masks" / "val" / "top_potsdam_2_13.tif").is_file()
+    assert (coarse / "masks" / "test" / "top_potsdam_2_13.tif").is_file()
     assert _colours(coarse / "masks" / "train" / "top_potsdam_2_10.tif") <= CLASS_COLOURS | {
         (0, 0, 0)
     }

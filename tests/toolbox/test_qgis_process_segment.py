@@ -30,21 +30,21 @@ def test_qgis_process_segments_a_raster(tiny, tiny_model, tiny_raster, tmp_path)
     assert (tiny.read_band(out) == tiny.expected_classes()).all()
 
 
-def test_qgis_process_bad_model_fails_with_a_readable_message(tiny_raster, tmp_path):
+def test_qgis_process_bad_input_fails_once_in_its_own_words(tiny, tiny_raster, tmp_path):
+    """Mistakes in the parameters are found before running, so qgis_process prints each one
+    once (it repeats errors raised while running three times), naming its parameters."""
     missing = tmp_path / "no_such_model.onnx"
-    result = run_qgis_process(
-        [
-            "run",
-            "aerial_segmentation:segment",
-            "--",
-            f"INPUT={tiny_raster}",
-            f"MODEL={missing}",
-            f"OUTPUT={tmp_path / 'x.tif'}",
-        ],
-        timeout=300,
-    )
-    assert result.returncode != 0
-    text = result.stdout + result.stderr
-    assert f"Model file '{missing}' does not exist." in text
-    assert "Traceback" not in text
-    assert not (tmp_path / "x.tif").exists()
+    grey = tiny.write_grey_raster(tmp_path / "grey.tif")
+    for inputs, expected in [
+        ([f"INPUT={tiny_raster}", f"MODEL={missing}"], f"Model file '{missing}' does not exist."),
+        ([f"INPUT={grey}", "MODEL=cse_unet_synthetic"], "choose 3 of its bands with the BANDS"),
+    ]:
+        result = run_qgis_process(
+            ["run", "aerial_segmentation:segment", "--", *inputs, f"OUTPUT={tmp_path / 'x.tif'}"],
+            timeout=300,
+        )
+        assert result.returncode != 0
+        text = result.stdout + result.stderr
+        assert text.count(expected) == 1, text
+        assert "Traceback" not in text and "--bands" not in text
+        assert not (tmp_path / "x.tif").exists()

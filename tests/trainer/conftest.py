@@ -26,9 +26,14 @@ IMAGE_COLOURS = np.array(
 )
 UNKNOWN_COLOUR = (10, 20, 30)
 UNKNOWN_PIXELS = 7
-TRAIN_IDS = ("2_10", "2_11", "3_10")
-VAL_IDS = ("2_12",)
+# Potsdam tile ids: the paper's split trains on the first four (one of them carved off for
+# validation) and tests on 2_12; 4_12 is dropped. The benchmark split trains on all six
+# labelled ones and tests on 2_13.
+TRAIN_IDS = ("2_10", "2_11", "3_10", "3_11")
+PAPER_TEST_IDS = ("2_12",)
 DROPPED_IDS = ("4_12",)
+BENCHMARK_TEST_IDS = ("2_13",)
+SCENE_IDS = TRAIN_IDS + PAPER_TEST_IDS + DROPPED_IDS + BENCHMARK_TEST_IDS
 
 
 def class_map(seed: int, size: int = SIZE) -> np.ndarray:
@@ -76,7 +81,7 @@ def write_scene(root: Path, tile_id: str, seed: int, unknown: int = 0) -> np.nda
 @pytest.fixture(scope="session")
 def potsdam_src(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("potsdam_src")
-    for i, tile_id in enumerate(TRAIN_IDS + VAL_IDS + DROPPED_IDS):
+    for i, tile_id in enumerate(SCENE_IDS):
         write_scene(root, tile_id, seed=i, unknown=UNKNOWN_PIXELS if tile_id == "2_11" else 0)
     return root
 
@@ -86,19 +91,38 @@ def potsdam_prepared(potsdam_src, tmp_path_factory) -> Path:
     from trainer.data.potsdam import prepare_potsdam
 
     out = tmp_path_factory.mktemp("potsdam_tiles")
-    prepare_potsdam(potsdam_src, out, tile=TILE, split="paper", labels="full")
+    prepare_potsdam(potsdam_src, out, tile=TILE, split="paper", test_labels="full")
     return out
+
+
+@pytest.fixture(scope="session")
+def trained(potsdam_prepared, tmp_path_factory) -> Path:
+    """Two CPU epochs through the CLI, as a user would run them; the run folder."""
+    from trainer.cli import main
+
+    run = tmp_path_factory.mktemp("run")
+    config = tiny_config(potsdam_prepared, run / "out", data={"max_train_tiles": 12})
+    config["run"]["description"] = "A tiny CSE-UNet for the tests."
+    (run / "tiny.toml").write_text(to_toml(config))
+    rc = main(["train", "--config", str(run / "tiny.toml")])
+    assert rc == 0
+    return run / "out"
 
 
 def tiny_config(data_dir: Path, out_dir: Path, **sections) -> dict:
     """A config dict for a seconds-long CPU run; ``sections`` update the defaults."""
     config = {
         "run": {"name": "tiny", "out_dir": str(out_dir), "seed": 3, "device": "cpu"},
-        "data": {"dir": str(data_dir), "batch_size": 4, "val_batch_size": 8, "num_workers": 0},
+        "data": {
+            "dir": str(data_dir),
+            "batch_size": 4,
+            "validation_batch_size": 8,
+            "num_workers": 0,
+        },
         "model": {"architecture": "cse_unet_study", "base_width": 4},
         "loss": {"name": "ce"},
         "optim": {"name": "adamw", "lr": [1e-3, 1e-2], "accumulate": 2, "schedule": "one_cycle"},
-        "train": {"epochs": 2, "amp": True, "plot_samples": 2, "monitor": "val_miou5"},
+        "train": {"epochs": 2, "amp": True, "plot_samples": 2, "monitor": "validation_miou5"},
         "augment": {"flips": "d4", "scale": [0.5, 2.0], "brightness": 0.1, "contrast": 0.1},
     }
     for name, values in sections.items():
@@ -112,6 +136,8 @@ def kit() -> SimpleNamespace:
     return SimpleNamespace(
         SIZE=SIZE,
         TILE=TILE,
+        TRAIN_IDS=TRAIN_IDS,
+        SCENE_IDS=SCENE_IDS,
         UNKNOWN_COLOUR=UNKNOWN_COLOUR,
         UNKNOWN_PIXELS=UNKNOWN_PIXELS,
         class_map=class_map,

@@ -43,9 +43,9 @@ def test_clutter_excluded_protocol_matches_hand_computation():
     assert result["miou_no_clutter"] == pytest.approx(sum(IOU[:3]) / 3)
     assert result["mf1_no_clutter"] == pytest.approx(sum(F1[:3]) / 3)
     flat = epoch_scores(torch.as_tensor(CM), NAMES)
-    assert flat["val_miou4"] == pytest.approx(sum(IOU) / 4)
-    assert flat["val_miou3"] == pytest.approx(sum(IOU[:3]) / 3)
-    assert flat["val_oa3"] == pytest.approx(0.75)
+    assert flat["validation_miou4"] == pytest.approx(sum(IOU) / 4)
+    assert flat["validation_miou3"] == pytest.approx(sum(IOU[:3]) / 3)
+    assert flat["validation_oa3"] == pytest.approx(0.75)
     table = per_class_table(result)
     assert f"{100 * IOU[1]:.2f}" in table and "without clutter" in table
 

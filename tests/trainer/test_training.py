@@ -30,21 +30,11 @@ CHECKPOINT_KEYS = {
 }  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def trained(potsdam_prepared, tmp_path_factory, kit):
-    """Two CPU epochs through the CLI, as a user would run them."""
-    run = tmp_path_factory.mktemp("run")
-    config = kit.tiny_config(potsdam_prepared, run / "out", data={"max_train_tiles": 12})
-    (run / "tiny.toml").write_text(kit.to_toml(config))
-    rc = main(["train", "--config", str(run / "tiny.toml")])
-    assert rc == 0
-    return run / "out"
-
-
 def test_train_writes_the_run_folder(trained):
     rows = (trained / "metrics.csv").read_text().splitlines()
     header = rows[0].split(",")
-    assert len(rows) == 3 and {"train_loss", "val_loss", "val_miou6", "val_miou5"} <= set(header)
+    assert {"train_loss", "validation_loss", "validation_miou6", "validation_miou5"} <= set(header)
+    assert len(rows) == 3 and not any(key.startswith(("val_", "test")) for key in header)
     for name in ("learning_curves.png", "confusion_best.png", "samples_best.png"):
         assert (trained / name).read_bytes()[:4] == b"\x89PNG"
     resolved = json.loads((trained / "config.resolved.json").read_text())
@@ -56,6 +46,14 @@ def test_train_writes_the_run_folder(trained):
         meta = from_onnx_props(checkpoint["metadata"], strict=True)
         assert meta.class_names[5] == "clutter" and meta.tile_size == 32
         assert meta.architecture_args["base_width"] == 4
+        assert set(meta.metrics) == {k for k in header if k.startswith("validation_")}
+        phase = checkpoint["run_record"]["phases"][-1]
+        assert (
+            phase["best_epoch"] == checkpoint["best_epoch"]
+            and phase["monitor"] == "validation_miou5"
+        )
+        assert phase["data"]["splits"]["validation"]["scenes"] == 1
+        assert phase["machines"][0]["cpu_cores"] >= 1 and phase["command"].endswith("tiny.toml")
     last = torch.load(trained / "checkpoints" / "last.pt", weights_only=True)
     assert (last["epoch"], last["step"]) == (2, 4)  # 3 batches, accumulate 2 -> 2 steps/epoch
 
@@ -66,10 +64,12 @@ def test_evaluate_export_and_the_onnx_model_loads_in_the_engine(
     from engine.model_file import load_model
 
     best = trained / "checkpoints" / "best.pt"
+    # No --split: the test split (the paper's 2_12), never the validation split.
     assert main(["evaluate", str(best), "--data", str(potsdam_prepared), "--out",
                  str(tmp_path / "eval_pt"), "--device", "cpu"]) == 0  # fmt: skip
     assert "without clutter" in capsys.readouterr().out
     report = json.loads((tmp_path / "eval_pt" / "metrics.json").read_text())
+    assert report["split"] == "test" and list(report["per_scene"]) == ["top_potsdam_2_12"]
     labels = gdal.Open(str(potsdam_prepared / "labels" / "top_potsdam_2_12_classes.tif"))
     valid = int((labels.ReadAsArray() != 255).sum())
     assert report["pixels"] == valid == int(np.sum(report["confusion_matrix"]))
@@ -79,6 +79,7 @@ def test_evaluate_export_and_the_onnx_model_loads_in_the_engine(
     onnx_path = tmp_path / "model.onnx"
     assert main(["export", str(best), "--out", str(onnx_path)]) == 0
     loaded = load_model(onnx_path, device="cpu")
+    assert loaded.fixed_tile == 32 and loaded.fixed_batch is None  # static tiles, any batch
     manifest = json.loads((potsdam_prepared / "manifest.json").read_text())
     assert loaded.metadata.class_names == [c["name"] for c in manifest["classes"]]
     assert list(loaded.metadata.mean) == pytest.approx(manifest["mean"])
@@ -100,7 +101,7 @@ def test_evaluate_export_and_the_onnx_model_loads_in_the_engine(
 def test_loss_goes_down_on_a_tiny_overfit_run(potsdam_prepared, tmp_path, kit):
     config = kit.tiny_config(
         potsdam_prepared, tmp_path,
-        data={"max_train_tiles": 4, "val_split": "train", "max_val_tiles": 4},
+        data={"max_train_tiles": 4, "validation_split": "train", "max_validation_tiles": 4},
         optim={"lr": 1e-2, "accumulate": 1, "schedule": "constant"},
         train={"epochs": 12, "plot_samples": 0},
         augment={"flips": "none", "scale": [], "brightness": 0.0, "contrast": 0.0},
@@ -109,7 +110,7 @@ def test_loss_goes_down_on_a_tiny_overfit_run(potsdam_prepared, tmp_path, kit):
     history = Trainer(from_dict(config)).fit()
     losses = [h["train_loss"] for h in history]
     assert losses[-1] < 0.5 * losses[0], losses
-    assert history[-1]["val_miou6"] > history[0]["val_miou6"]
+    assert history[-1]["validation_miou6"] > history[0]["validation_miou6"]
 
 
 class SimulatedKillError(Exception):
@@ -126,7 +127,7 @@ def test_kill_after_epoch_one_and_resume_equals_an_uninterrupted_run(
 ):
     def config(out):
         return from_dict(kit.tiny_config(
-            potsdam_prepared, out, data={"max_train_tiles": 8, "max_val_tiles": 4},
+            potsdam_prepared, out, data={"max_train_tiles": 8, "max_validation_tiles": 4},
             optim={"accumulate": 1}, train={"plot_samples": 0}, run={"deterministic": True},
         ))  # fmt: skip
 
@@ -171,7 +172,7 @@ def test_init_warm_starts_from_a_previous_phase(trained, potsdam_prepared, tmp_p
 def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit):
     config = kit.tiny_config(
         potsdam_prepared, tmp_path / "out",
-        data={"max_train_tiles": 8, "val_batch_size": 4},
+        data={"max_train_tiles": 8, "validation_batch_size": 4},
         train={"epochs": 1, "plot_samples": 1},
     )  # fmt: skip
     (tmp_path / "ddp.toml").write_text(kit.to_toml(config))
@@ -185,8 +186,8 @@ def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit):
     assert len((tmp_path / "out" / "metrics.csv").read_text().splitlines()) == 2
     checkpoint = torch.load(tmp_path / "out/checkpoints/last.pt", weights_only=True)
     # Each rank validated its own share; the reduced matrix counts every labelled pixel once.
-    labels = np.load(potsdam_prepared / "val_labels.npy")
-    assert int(checkpoint["val_confusion"].sum()) == int((labels != 255).sum())
+    labels = np.load(potsdam_prepared / "validation_labels.npy")
+    assert int(checkpoint["validation_confusion"].sum()) == int((labels != 255).sum())
     assert checkpoint["step"] == 1  # 8 tiles / (4 per rank x 2 ranks) / accumulate 2
 
 
@@ -194,7 +195,7 @@ def test_early_stopping_on_the_monitored_metric(potsdam_prepared, tmp_path, kit)
     # "step" grows every epoch, so with mode "min" only epoch 1 is ever an improvement.
     config = kit.tiny_config(
         potsdam_prepared, tmp_path,
-        data={"max_train_tiles": 4, "max_val_tiles": 2},
+        data={"max_train_tiles": 4, "max_validation_tiles": 2},
         train={"epochs": 10, "patience": 2, "monitor": "step", "monitor_mode": "min",
                "plot_samples": 0},
     )  # fmt: skip
@@ -228,16 +229,73 @@ def test_own_folder_data_without_clutter_trains_and_evaluates(tmp_path, kit, cap
     }))  # fmt: skip
     data = tmp_path / "data"
     assert main(["prepare", "folder", "--src", str(src), "--out", str(data), "--tile", "32"]) == 0
-    # The phase configs monitor val_miou5 (Potsdam without clutter); with no clutter class
-    # the mean over all classes is used instead.
+    # The phase configs monitor validation_miou5 (Potsdam without clutter); with no clutter
+    # class the mean over all classes is used instead.
     config = kit.tiny_config(data, tmp_path / "run", train={"epochs": 1, "plot_samples": 1})
     trainer = Trainer(from_dict(config))
     history = trainer.fit()
-    assert "val_miou3" in history[0] and "val_miou5" not in history[0]
-    assert trainer.best == history[0]["val_miou3"]
+    assert "validation_miou3" in history[0] and "validation_miou5" not in history[0]
+    assert trainer.best == history[0]["validation_miou3"]
     best = tmp_path / "run" / "checkpoints" / "best.pt"
     assert main(["evaluate", str(best), "--data", str(data), "--out", str(tmp_path / "ev")]) == 0
     report = json.loads((tmp_path / "ev" / "metrics.json").read_text())
     assert list(report["classes"]) == ["road", "roof", "grass"]
     assert "miou_all" in report and "miou_no_clutter" not in report
-    assert list(report["per_scene"]) == ["field4"]
+    assert list(report["per_scene"]) == ["field4"]  # every fifth image is the test set
+
+
+def test_best_epoch_never_reads_the_test_split(potsdam_prepared, tmp_path, kit, monkeypatch):
+    """A copy of the dataset without its test arrays and rasters trains the same; a spy on
+    every file the run opens finds none of the test split's."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(potsdam_prepared, data)
+    manifest = json.loads((data / "manifest.json").read_text())
+    test = manifest["splits"]["test"]
+    test_files = [test["images"], test["labels"]] + [e["label"] for e in test["label_rasters"]]
+    for name in test_files:
+        (data / name).unlink()
+    opened: list[str] = []
+    real_load = np.load
+
+    def spy_load(path, *args, **kwargs):
+        opened.append(str(path))
+        return real_load(path, *args, **kwargs)
+
+    monkeypatch.setattr(np, "load", spy_load)
+    config = kit.tiny_config(
+        data, tmp_path / "run", data={"max_train_tiles": 4},
+        train={"epochs": 3, "plot_samples": 0, "monitor": "validation_miou6"},
+    )  # fmt: skip
+    trainer = Trainer(from_dict(config))
+    history = trainer.fit()
+    assert opened and not [p for p in opened if "test" in Path(p).name]
+    assert {Path(p).name for p in opened} == {
+        "train_images.npy", "train_labels.npy", "validation_images.npy", "validation_labels.npy"
+    }  # fmt: skip
+    # The best epoch is the best by the validation split's score, and that score counted
+    # exactly the validation tiles' labels (per true class), not the test tiles'.
+    scores = [row["validation_miou6"] for row in history]
+    assert trainer.best_epoch == 1 + scores.index(max(scores))
+    best = torch.load(tmp_path / "run/checkpoints/best.pt", weights_only=True)
+    true_counts = best["validation_confusion"].sum(1).tolist()
+
+    def class_counts(path: Path) -> list[int]:
+        labels = real_load(path)
+        return np.bincount(labels[labels != 255], minlength=6).tolist()
+
+    assert true_counts == class_counts(data / "validation_labels.npy")
+    assert true_counts != class_counts(potsdam_prepared / "test_labels.npy")
+
+
+def test_configs_cannot_validate_on_the_test_split(potsdam_prepared, tmp_path, kit):
+    config = kit.tiny_config(potsdam_prepared, tmp_path, data={"validation_split": "test"})
+    with pytest.raises(ValueError, match="test split neither trains nor chooses the epoch"):
+        from_dict(config)
+    old = kit.tiny_config(potsdam_prepared, tmp_path, data={"val_split": "validation"})
+    with pytest.raises(ValueError, match="val_split is now validation_split"):
+        from_dict(old)
+    old_monitor = kit.tiny_config(potsdam_prepared, tmp_path, train={"monitor": "val_miou6"})
+    with pytest.raises(ValueError, match="validation_miou6"):
+        from_dict(old_monitor)

@@ -1,4 +1,5 @@
-"""Missing packages become a message with the exact install command, never an import error."""
+"""In QGIS, missing packages become a message with the exact install command, never an
+import error; diagnostics for bug reports."""
 
 from __future__ import annotations
 
@@ -8,92 +9,13 @@ from pathlib import Path
 
 from qgis.PyQt.QtWidgets import QApplication
 
+from tests.helpers.imports import importer_without
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _importer_without(*missing):
-    import importlib
-
-    def importer(name):
-        if name in missing:
-            raise ImportError(f"No module named '{name}'")
-        return importlib.import_module(name)
-
-    return importer
-
-
-def test_missing_onnxruntime_is_named_with_a_pip_command(plugin_package):
-    from aerial_segmentation.ui.dependencies import check_dependencies
-
-    report = check_dependencies(_importer_without("onnxruntime"))
-    assert not report.ok
-    assert [p.component for p in report.problems] == ["onnxruntime"]
-    assert "-m pip install" in report.install_command
-    assert "onnxruntime" in report.install_command
-    assert report.install_command.split()[0].strip("'\"") == report.python
-    message = report.message()
-    assert "onnxruntime" in message and report.install_command in message
-
-
-def test_numpy_two_next_to_gdal_built_for_numpy_one_asks_for_numpy_below_two(plugin_package):
-    from aerial_segmentation.ui.dependencies import check_dependencies
-
-    report = check_dependencies(_importer_without("osgeo.gdal_array"))
-    assert [p.pip_requirement for p in report.problems] == ["numpy<2"]
-    assert "numpy<2" in report.install_command
-
-
-def test_everything_present_here_reports_ok(plugin_package):
-    from aerial_segmentation.ui.dependencies import check_dependencies
-
-    report = check_dependencies()
-    assert report.ok, report.message()
-    assert report.install_command == ""
-    assert set(report.versions) == {"numpy", "GDAL", "onnxruntime"}
-
-
-def test_qgis_python_when_the_executable_is_qgis_itself(plugin_package):
-    from aerial_segmentation.ui.dependencies import qgis_python
-
-    everything = lambda path: True  # noqa: E731
-    assert qgis_python("/usr/bin/qgis", "/usr", "Linux", everything) == "/usr/bin/python3"
-    assert qgis_python("/usr/bin/python3.11", "/usr", "Linux") == "/usr/bin/python3.11"
-    windows = qgis_python(
-        r"C:\OSGeo4W\bin\qgis-bin.exe", r"C:\OSGeo4W\apps\Python312", "Windows", everything
-    )
-    assert windows.replace("\\", "/") == "C:/OSGeo4W/apps/Python312/python.exe"
-    mac = qgis_python(
-        "/Applications/QGIS.app/Contents/MacOS/QGIS",
-        "/Applications/QGIS.app/Contents/Frameworks/Python.framework/Versions/3.9",
-        "Darwin",
-        everything,
-    )
-    assert mac == "/Applications/QGIS.app/Contents/MacOS/bin/python3"
-    assert qgis_python("/opt/qgis", "/nowhere", "Linux", lambda path: False) == "python3"
-
-
-def test_pip_command_per_platform(plugin_package):
-    from aerial_segmentation.ui.dependencies import pip_command
-
-    debian = pip_command(
-        ["onnxruntime", "numpy<2"], "/usr/bin/python3", "Linux", True, in_virtualenv=False
-    )
-    assert debian == (
-        "/usr/bin/python3 -m pip install --user --break-system-packages onnxruntime 'numpy<2'"
-    )
-    windows = pip_command(
-        ["onnxruntime", "numpy<2"],
-        r"C:\Program Files\QGIS 3.22\apps\Python39\python.exe",
-        "Windows",
-        False,
-        in_virtualenv=False,
-    )
-    python = r'"C:\Program Files\QGIS 3.22\apps\Python39\python.exe"'
-    assert windows == python + ' -m pip install onnxruntime "numpy<2"'
-
-
 def test_diagnostics_has_versions_providers_and_devices(plugin_package):
-    from aerial_segmentation.ui.dependencies import diagnostics_text
+    from aerial_segmentation.qgis_common.diagnostics import diagnostics_text
 
     text = diagnostics_text(devices={"cuda": False, "providers": ["CPUExecutionProvider"]})
     assert "QGIS: 3." in text
@@ -115,7 +37,7 @@ app = QgsApplication([], False)
 app.initQgis()
 import aerial_segmentation.plugin, aerial_segmentation.ui.dock
 import aerial_segmentation.toolbox.provider, aerial_segmentation.toolbox.segment_algorithm
-from aerial_segmentation.ui.dependencies import check_dependencies
+from aerial_segmentation.engine.jobs.dependencies import check_dependencies
 report = check_dependencies()
 print("PROBLEMS=" + ",".join(p.component for p in report.problems))
 print("COMMAND=" + report.install_command)
@@ -147,20 +69,20 @@ except QgsProcessingException as error:
     assert lines["PROBLEMS"] == "onnxruntime"
     assert "pip install" in lines["COMMAND"] and "onnxruntime" in lines["COMMAND"]
     # The Processing algorithm says the same instead of failing on an import.
-    assert lines["PROCESSING"].startswith("Missing or broken: onnxruntime.")
+    assert "| Missing or broken: onnxruntime. |" in lines["PROCESSING"]
     assert lines["COMMAND"] in lines["PROCESSING"]
 
 
 def test_panel_shows_missing_onnxruntime_and_copies_the_command(
     plugin_package, plugin_iface, clean_project, isolated_settings, monkeypatch
 ):
-    from aerial_segmentation.ui import dependencies
+    from aerial_segmentation.engine.jobs import dependencies
     from aerial_segmentation.ui import dock as dock_module
 
     monkeypatch.setattr(
         dock_module,
         "check_dependencies",
-        lambda: dependencies.check_dependencies(_importer_without("onnxruntime")),
+        lambda: dependencies.check_dependencies(importer_without("onnxruntime")),
     )
     dock = dock_module.SegmentationDock(plugin_iface)
     try:

@@ -10,35 +10,10 @@ import pytest
 from qgis.core import Qgis, QgsPalettedRasterRenderer, QgsRasterLayer, QgsVectorLayer
 from qgis.PyQt.QtWidgets import QApplication
 
+from tests.helpers.panel import add_raster as _add_raster
+from tests.helpers.panel import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture()
-def make_dock(plugin_package, plugin_iface, clean_project, isolated_settings):
-    from aerial_segmentation.ui.dock import SegmentationDock
-
-    docks = []
-
-    def make(**kwargs):
-        dock = SegmentationDock(plugin_iface, **kwargs)
-        docks.append(dock)
-        return dock
-
-    yield make
-    for dock in docks:
-        dock.shutdown()
-        dock.deleteLater()
-    QApplication.processEvents()
-
-
-def wait_for(dock, timeout=30.0):
-    """Spin the event loop until the panel's task has finished (done() ran on this thread)."""
-    deadline = time.monotonic() + timeout
-    while dock.task is not None and time.monotonic() < deadline:
-        QApplication.processEvents()
-        time.sleep(0.01)
-    assert dock.task is None, "the segmentation task did not finish in time"
-    return dock.last_outcome
 
 
 def test_layer_picker_lists_only_file_rasters(make_dock, clean_project, tiny, tmp_path):
@@ -84,34 +59,46 @@ def test_model_card_shows_classes_gsd_tile_size_and_training_data(
     for name, color in zip(tiny.CLASS_NAMES, tiny.CLASS_COLORS):
         assert name in card
         assert "#{:02x}{:02x}{:02x}".format(*color) in card
-    assert "GSD 50 cm/px" in card and "tiles 64 px" in card
+    assert "GSD 50 cm/px" in card and "tiles 64 px" in card and "bands 1, 2, 3" in card
     assert tiny_model_metadata.training_data in card
-    assert dock.overlap_spin.specialValueText() == "Model default (10 %)"
+    assert dock.option_form.widget("overlap_pct").specialValueText() == "Model's (10 %)"
 
 
-def test_unreadable_model_is_explained_on_the_card(make_dock, tmp_path):
+def test_bundled_model_card_has_no_command_lines_run_names_or_key_names(make_dock):
+    dock = make_dock()
+    assert dock.current_model_path() is not None  # the bundled model is selected first
+    card = dock.model_card.text()
+    assert "python -m" not in card and "runs/" not in card
+    assert "bundled_synthetic" not in card  # an internal run name, not a version
+    assert "aerial_seg." not in card
+    assert "Trained on: synthetic Potsdam-format scenes" in card
+    assert "test mIoU 87.6 %" in card  # the score on scenes it never trained on
+
+
+def test_unreadable_model_is_explained_and_cannot_run(
+    make_dock, clean_project, tiny_raster, tmp_path
+):
+    _add_raster(clean_project, tiny_raster)
     broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a model")
     dock = make_dock()
     dock.set_model_path(broken)
     assert "Cannot read this model" in dock.model_card.text()
+    assert not dock.run_button.isEnabled()
+    assert "broken.onnx cannot be read" in dock.status_label.text()
 
 
 def test_settings_are_remembered(make_dock, tiny_model, tmp_path):
     first = make_dock()
     first.set_model_path(tiny_model)
-    first.device_combo.setCurrentIndex(first.device_combo.findData("cpu"))
-    first.overlap_spin.setValue(20)
-    first.batch_spin.setValue(7)
+    first.option_form.set_values({"device": "cpu", "overlap_pct": 20.0, "batch_size": 7})
     first.area_combo.setCurrentIndex(first.area_combo.findData("canvas"))
     first.file_radio.setChecked(True)
     first.output_widget.setFilePath(str(tmp_path / "out.tif"))
     first.save_settings()
 
     second = make_dock()
-    assert second.device_combo.currentData() == "cpu"
-    assert second.overlap_spin.value() == 20
-    assert second.batch_spin.value() == 7
+    assert second.option_form.values() == {"device": "cpu", "overlap_pct": 20.0, "batch_size": 7}
     assert second.area_combo.currentData() == "canvas"
     assert second.file_radio.isChecked()
     assert second.output_widget.filePath() == str(tmp_path / "out.tif")
@@ -125,13 +112,6 @@ def test_device_detection_is_shown_in_words(make_dock):
     assert "onnxruntime_providers" in devices
     assert ("No CUDA GPU found" in text) == (not devices["onnxruntime_cuda"])
     assert "ONNX Runtime" in text and "CPU" in text
-
-
-def _add_raster(project, path, name="stripes"):
-    layer = QgsRasterLayer(str(path), name, "gdal")
-    assert layer.isValid()
-    project.addMapLayer(layer)
-    return layer
 
 
 def test_run_adds_one_paletted_layer_with_the_model_classes(
@@ -155,7 +135,7 @@ def test_run_adds_one_paletted_layer_with_the_model_classes(
     added = [clean_project.mapLayer(i) for i in set(clean_project.mapLayers()) - before]
     assert len(added) == 1
     layer = added[0]
-    assert layer.id() == outcome.layer_id
+    assert [layer.id()] == dock.result_layer_ids
     assert layer.name() == "stripes – stripes_model"
     renderer = layer.renderer()
     assert isinstance(renderer, QgsPalettedRasterRenderer)
@@ -171,9 +151,9 @@ def test_run_adds_one_paletted_layer_with_the_model_classes(
 
     # Summary: device, time, one row per class; a success message, no error.
     assert "CPU" in dock.summary_label.text()
-    rows = [dock.area_table.item(r, 0).text() for r in range(dock.area_table.rowCount())]
-    assert rows == tiny.CLASS_NAMES
-    assert [dock.area_table.item(r, 2).text() for r in range(3)] == ["33.3 %"] * 3
+    (table,) = dock.area_tables
+    assert [table.item(r, 0).text() for r in range(table.rowCount())] == tiny.CLASS_NAMES
+    assert [table.item(r, 2).text() for r in range(3)] == ["33.3 %"] * 3
     assert dock.progress_bar.value() == 100
     assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled()
     bar = plugin_iface.messageBar()
@@ -184,16 +164,18 @@ def test_run_adds_one_paletted_layer_with_the_model_classes(
 def test_cancel_adds_no_layer_and_leaves_no_file(
     make_dock, clean_project, tiny_model, tiny_raster, tmp_path, monkeypatch
 ):
-    from aerial_segmentation.ui import task as task_module
+    from qgis.core import QgsTask
+
+    from aerial_segmentation.qgis_common.job_task import JobTask
 
     # Slow the worker down so that Cancel lands while the engine is running.
-    original = task_module.SegmentationTask._progress
+    original = JobTask._progress
 
     def slow_progress(self, fraction, message=""):
         original(self, fraction, message)
         time.sleep(0.3)
 
-    monkeypatch.setattr(task_module.SegmentationTask, "_progress", slow_progress)
+    monkeypatch.setattr(JobTask, "_progress", slow_progress)
     source = _add_raster(clean_project, tiny_raster)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
@@ -211,10 +193,13 @@ def test_cancel_adds_no_layer_and_leaves_no_file(
         time.sleep(0.01)
     assert dock.task is not None, "the run ended before it could be cancelled"
     assert not dock.status_label.text().startswith("Segmenting")  # the engine reported
+    task = dock.task
     dock.cancel_button.click()
     outcome = wait_for(dock)
 
     assert outcome.status == "cancelled", outcome.message
+    # QGIS must not report "Task failed" next to a panel that says "cancelled".
+    assert task.status() == QgsTask.TaskStatus.Complete
     assert set(clean_project.mapLayers()) == before
     assert list(out_dir.iterdir()) == []
     assert dock.progress_bar.value() == 0
@@ -226,9 +211,13 @@ def test_bad_input_is_a_message_not_an_exception(
     dock = make_dock()
     dock.set_model_path(tiny_model)
     plugin_iface.messageBar().clear_messages()
-    assert dock.run_segmentation() is None  # no raster layer in the project
+    assert not dock.run_button.isEnabled()  # no raster layer in the project
+    assert dock.status_label.text() == (
+        "Add a raster layer (an orthophoto) to the project to segment it."
+    )
+    assert dock.run_segmentation() is None
     assert plugin_iface.messageBar().get_messages(Qgis.Warning) == [
-        "Aerial Segmentation:Pick a raster layer to segment."
+        f"Aerial Segmentation:{dock.status_label.text()}"
     ]
 
 
@@ -239,14 +228,14 @@ def test_cuda_without_a_gpu_runs_on_the_cpu_and_says_why(
     dock = make_dock()
     dock.layer_combo.setLayer(source)
     dock.set_model_path(tiny_model)
-    dock.device_combo.setCurrentIndex(dock.device_combo.findData("cuda"))
+    dock.option_form.set_values({"device": "cuda"})
     plugin_iface.messageBar().clear_messages()
     dock.run_button.click()
     outcome = wait_for(dock)
     if dock.detect_devices().get("onnxruntime_cuda"):
         pytest.skip("this machine has a working CUDA onnxruntime")
     assert outcome.status == "ok", outcome.message
-    assert outcome.result.device == "cpu"
+    assert outcome.result.engine.device == "cpu"
     assert "Device: CPU" in dock.summary_label.text()
     warnings = plugin_iface.messageBar().get_messages(Qgis.Warning)
     assert any("CUDA" in w for w in warnings), warnings
@@ -256,6 +245,7 @@ def test_cuda_without_a_gpu_runs_on_the_cpu_and_says_why(
 def test_area_from_the_map_view_and_from_selected_polygons(
     make_dock, clean_project, tiny, tiny_raster, plugin_iface
 ):
+    from osgeo import ogr
     from qgis.core import (
         QgsCoordinateReferenceSystem,
         QgsCoordinateTransform,
@@ -275,11 +265,11 @@ def test_area_from_the_map_view_and_from_selected_polygons(
     view = QgsRectangle(x0 + 10, y0 - 40, x0 + 30, y0 - 10)
     canvas.setExtent(view)
     dock.area_combo.setCurrentIndex(dock.area_combo.findData("canvas"))
-    got = QgsRectangle(*dock._extent(source))
+    extent, mask = dock._area(source)
     shown = canvas.extent().intersect(source.extent())  # the canvas keeps its aspect ratio
-    assert got == shown and source.extent().contains(got)
+    assert QgsRectangle(*extent) == shown and mask is None
 
-    # Selected polygons, in another CRS: their bounding box, in the raster's CRS.
+    # Selected polygons, in another CRS: a mask of those polygons, in the raster's CRS.
     wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
     to_wgs84 = QgsCoordinateTransform(source.crs(), wgs84, clean_project)
     polygons = QgsVectorLayer("Polygon?crs=EPSG:4326", "fields", "memory")
@@ -296,24 +286,29 @@ def test_area_from_the_map_view_and_from_selected_polygons(
     dock.area_combo.setCurrentIndex(dock.area_combo.findData("selection"))
     dock.polygon_combo.setLayer(polygons)
     assert dock.polygon_combo.isEnabled()
-    with pytest.raises(ValueError, match="Select at least one feature in 'fields'"):
-        dock._extent(source)
+    with pytest.raises(ValueError, match="Select at least one polygon in 'fields'"):
+        dock._area(source)
     polygons.selectAll()
-    xmin, ymin, xmax, ymax = dock._extent(source)
-    assert xmin == pytest.approx(x0 + 5, abs=0.5) and xmax == pytest.approx(x0 + 60, abs=0.5)
-    assert ymin == pytest.approx(y0 - 45, abs=0.5) and ymax == pytest.approx(y0 - 5, abs=0.5)
+    extent, mask = dock._area(source)
+    assert extent is None and len(mask.polygons_wkt) == 2
+    envelopes = sorted(ogr.CreateGeometryFromWkt(w).GetEnvelope() for w in mask.polygons_wkt)
+    expected = [(x0 + 5, x0 + 15, y0 - 20, y0 - 5), (x0 + 50, x0 + 60, y0 - 45, y0 - 30)]
+    for got, want in zip(envelopes, expected):
+        assert got == pytest.approx(want, abs=0.01)  # in the raster's CRS again
 
     # Outside the raster: a message, no run.
     canvas.setExtent(QgsRectangle(x0 + 1000, y0 + 1000, x0 + 1100, y0 + 1100))
     dock.area_combo.setCurrentIndex(dock.area_combo.findData("canvas"))
     with pytest.raises(ValueError, match="does not overlap 'stripes'"):
-        dock._extent(source)
+        dock._area(source)
 
 
-def test_engine_error_goes_to_the_message_bar_and_log(
-    make_dock, clean_project, tiny_raster, tmp_path, plugin_iface
+def test_engine_error_goes_to_the_message_bar_and_log_once(
+    make_dock, clean_project, tiny_raster, tmp_path, plugin_iface, kit
 ):
     from qgis.core import QgsApplication as App
+
+    from aerial_segmentation.engine.metadata import read_onnx_props
 
     logged = []
 
@@ -321,8 +316,10 @@ def test_engine_error_goes_to_the_message_bar_and_log(
         logged.append((tag, message))
 
     App.messageLog().messageReceived.connect(log)
-    broken = tmp_path / "broken.onnx"
-    broken.write_bytes(b"this is not an onnx file")
+    # Its metadata reads fine (so Run is offered); its graph contradicts it (1 input channel).
+    three = kit.build_onnx(tmp_path / "three.onnx", metadata={"tile_size": 64})
+    broken = kit.build_onnx(tmp_path / "broken.onnx", in_channels=1,
+                            raw_props=read_onnx_props(three))  # fmt: skip
     source = _add_raster(clean_project, tiny_raster)
     dock = make_dock()
     dock.layer_combo.setLayer(source)
@@ -338,10 +335,10 @@ def test_engine_error_goes_to_the_message_bar_and_log(
 
     assert outcome.status == "failed"
     assert "Traceback" not in outcome.message and "\n" not in outcome.message
-    assert "broken.onnx" in outcome.message or "model" in outcome.message.lower()
+    assert outcome.message.startswith("Broken.onnx: the graph takes 1 input channels")
     critical = plugin_iface.messageBar().get_messages(Qgis.Critical)
     assert critical == [f"Aerial Segmentation:{outcome.message}"]
-    assert ("Aerial Segmentation", outcome.message) in logged
+    assert logged.count(("Aerial Segmentation", outcome.message)) == 1  # logged once
     assert set(clean_project.mapLayers()) == before
     assert dock.run_button.isEnabled()
 
@@ -407,8 +404,10 @@ def test_selected_polygons_keep_classes_only_inside_them(
     expected[50:80, 90:110] = full[60:90, 100:120]
     assert band.shape == expected.shape
     assert (band == expected).all()
-    left = {p.name for p in out_dir.iterdir()}  # no unmasked intermediate left behind
+    left = {p.name for p in out_dir.iterdir()}  # one pass: no intermediate file
     assert "parcels.tif" in left and left <= {"parcels.tif", "parcels.tif.aux.xml"}
-    shares = [dock.area_table.item(r, 2).text() for r in range(3)]
-    assert shares == ["50.0 %", "0.0 %", "50.0 %"]
-    assert [round(a.area_m2) for a in outcome.result.class_areas] == [150, 0, 150]
+    (table,) = dock.area_tables
+    assert [table.item(r, 2).text() for r in range(3)] == ["50.0 %", "0.0 %", "50.0 %"]
+    assert [round(a.area_m2) for a in outcome.result.engine.class_areas] == [150, 0, 150]
+    # Tiles whose pixels all lie outside the polygons were never run.
+    assert outcome.result.engine.tiles_skipped > 0

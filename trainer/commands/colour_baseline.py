@@ -1,7 +1,7 @@
 """``python -m trainer colour-baseline``: how far colour alone gets, per pixel.
 
 A k-nearest-neighbour vote in RGB, fitted on pixels of a prepared dataset's training tiles
-and scored on its held-out scenes exactly as ``evaluate`` scores a model (same label
+and scored on its test split (by default) exactly as ``evaluate`` scores a model (same label
 rasters, same confusion-matrix metrics). A segmentation model that does not clearly beat it
 has learnt nothing beyond colour. Pure numpy: colours are quantised, and the k-NN vote is
 computed once per quantised colour into a lookup table, so scoring is a table look-up.
@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bits", type=int, default=5, help="bits per channel of the look-up table (default 5)"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--split", default=None, help="held-out split to score (default: all)")
+    parser.add_argument(
+        "--split", default="test", choices=["test", "validation"], help="split to score (test)"
+    )
     parser.add_argument("--out", type=Path, default=None, help="write the scores as JSON here")
 
 
@@ -90,20 +92,22 @@ def sample_training_pixels(
 
 
 def score_scene(
-    model: ColourKnn, image_path: str, label_path: Path, bands: list[int], classes: int
+    model: ColourKnn, entry: dict, label_path: Path, bands: list[int], classes: int
 ) -> np.ndarray:
-    """Confusion matrix (true x predicted) of one held-out scene, read in strips."""
+    """Confusion matrix (true x predicted) of one label raster's window, read in strips."""
     from osgeo import gdal
 
     gdal.UseExceptions()
-    image, label = gdal.Open(str(image_path)), gdal.Open(str(label_path))
+    image, label = gdal.Open(entry["image"]), gdal.Open(str(label_path))
     lab_band = label.GetRasterBand(1)
     ignore = lab_band.GetNoDataValue()
     cm = np.zeros((classes, classes), np.int64)
-    width, height = image.RasterXSize, image.RasterYSize
+    x0, y0, width, height = entry["window"]
     for y in range(0, height, 512):
         h = min(512, height - y)
-        rgb = np.stack([image.GetRasterBand(b).ReadAsArray(0, y, width, h) for b in bands[:3]])
+        rgb = np.stack([
+            image.GetRasterBand(b).ReadAsArray(x0, y0 + y, width, h) for b in bands[:3]
+        ])  # fmt: skip
         truth = lab_band.ReadAsArray(0, y, width, h).astype(np.int64)
         pred = model.predict(rgb).astype(np.int64)
         valid = truth < classes if ignore is None else (truth != ignore) & (truth < classes)
@@ -113,36 +117,49 @@ def score_scene(
     return cm
 
 
-def run(args: argparse.Namespace) -> int:
+def colour_baseline(
+    data_dir: Path, split: str = "test", *, k: int = 15, samples: int = 40000, bits: int = 5,
+    seed: int = 0,
+) -> dict:  # fmt: skip
+    """Fit on the training split's pixels, score the split's label rasters; ``evaluate``'s
+    metrics plus the method and the scenes scored."""
     from trainer.data.tiles import read_manifest
-    from trainer.metrics import per_class_table, protocol_scores
+    from trainer.evaluate import label_rasters
+    from trainer.metrics import protocol_scores
 
-    manifest = read_manifest(args.data)
+    manifest = read_manifest(data_dir)
     names = [c["name"] for c in manifest["classes"]]
     ignore = int(manifest.get("ignore_index", 255))
-    held_out = manifest.get("held_out", {})
-    splits = [args.split] if args.split else sorted(held_out)
-    scenes = [s for split in splits for s in held_out.get(split, [])]
-    if "train" not in manifest["splits"] or not scenes:
-        raise SystemExit(
-            f"colour-baseline: {args.data} needs a 'train' split and held-out scenes "
-            f"(has splits {sorted(manifest['splits'])}, held out {sorted(held_out)})"
-        )
-    rng = np.random.default_rng(args.seed)
-    colours, labels = sample_training_pixels(args.data, manifest, args.samples, rng, ignore)
-    model = fit_colour_knn(colours, labels, len(names), k=args.k, bits=args.bits)
+    if "train" not in manifest["splits"]:
+        raise ValueError(f"{data_dir} has no training split to fit the colours on")
+    scenes = label_rasters(manifest, split, data_dir)
+    rng = np.random.default_rng(seed)
+    colours, labels = sample_training_pixels(data_dir, manifest, samples, rng, ignore)
+    model = fit_colour_knn(colours, labels, len(names), k=k, bits=bits)
     cm = np.zeros((len(names), len(names)), np.int64)
     for scene in scenes:
-        cm += score_scene(
-            model, scene["image"], args.data / scene["label"], manifest["bands"], len(names)
-        )
+        cm += score_scene(model, scene, data_dir / scene["label"], manifest["bands"], len(names))
     result = protocol_scores(cm, names)
     result["method"] = (
-        f"per-pixel RGB k-NN (k={args.k}, {len(colours)} training pixels, "
-        f"{args.bits}-bit look-up table), seed {args.seed}"
+        f"per-pixel RGB k-NN (k={k}, {len(colours)} training pixels, {bits}-bit look-up "
+        f"table), seed {seed}"
     )
+    result["split"] = split
     result["scenes"] = [s["name"] for s in scenes]
-    print(f"Colour baseline on {len(scenes)} held-out scenes: {result['method']}")
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    from trainer.metrics import per_class_table
+
+    try:
+        result = colour_baseline(
+            args.data, args.split, k=args.k, samples=args.samples, bits=args.bits, seed=args.seed
+        )
+    except (FileNotFoundError, ValueError) as error:
+        print(f"colour-baseline: {error}")
+        return 2
+    print(f"Colour baseline on {len(result['scenes'])} {args.split} scenes: {result['method']}")
     print(per_class_table(result))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

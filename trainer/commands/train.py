@@ -45,7 +45,10 @@ def run(args: argparse.Namespace) -> int:
         level=logging.INFO if ctx.is_main else logging.WARNING, format="%(message)s"
     )
     try:
-        trainer = Trainer(config, ctx, resume=args.resume, init=args.init)
+        trainer = Trainer(
+            config, ctx, resume=args.resume, init=args.init,
+            command=getattr(args, "command_line", ""),
+        )  # fmt: skip
         history = trainer.fit()
     except (FileNotFoundError, KeyError, ValueError) as error:
         print(f"train: {error}")
@@ -57,6 +60,6 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"done: {len(history)} epochs, best {config.train.monitor} = {trainer.best:.4f} "
             f"(epoch {trainer.best_epoch}); checkpoints in {trainer.ckpt_dir}; "
-            f"last val_loss {last['val_loss']:.4f}"
+            f"last validation_loss {last['validation_loss']:.4f}"
         )
     return 0

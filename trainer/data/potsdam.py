@@ -1,4 +1,8 @@
-"""ISPRS Potsdam as distributed: find the files, apply an official split, prepare tiles."""
+"""ISPRS Potsdam as distributed: find the files, apply an official split, prepare tiles.
+
+Both official splits name training and test tiles only; validation is carved from the
+training tiles by ``prepare`` (see ``splits.py``), so the test tiles never choose an epoch.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import re
 from pathlib import Path
 
 from .labels import ColourMap
+from .splits import TEST, TRAIN, ValidationCarve
 from .tiles import DatasetInfo, Scene, prepare_tiles
 
 RESOLUTION_CM = 5.0
@@ -22,8 +27,8 @@ LABELLED = (
     _tiles(2, range(10, 13)) + _tiles(3, range(10, 13)) + _tiles(4, range(10, 13))
     + _tiles(5, range(10, 13)) + _tiles(6, range(7, 13)) + _tiles(7, range(7, 13))
 )  # fmt: skip
-# The CSE-UNet paper: 4_12 dropped, five tiles for validation, the other 18 for training.
-PAPER_VAL = ("2_12", "3_12", "5_12", "6_12", "7_12")
+# The CSE-UNet paper: 4_12 dropped, five tiles held out (our test set), the other 18 train.
+PAPER_TEST = ("2_12", "3_12", "5_12", "6_12", "7_12")
 PAPER_DROPPED = ("4_12",)
 # The common benchmark split: the 24 labelled tiles train, 14 tiles test (eroded labels).
 BENCHMARK_TEST = (
@@ -33,15 +38,15 @@ BENCHMARK_TEST = (
 
 
 def split_of(tile_id: str, scheme: str) -> str | None:
-    """'train', 'val' (the held-out set) or None (not used) for a tile id like '2_10'."""
+    """'train', 'test' or None (not used) for a tile id like '2_10'."""
     if scheme == "paper":
         if tile_id in PAPER_DROPPED or tile_id not in LABELLED:
             return None
-        return "val" if tile_id in PAPER_VAL else "train"
+        return TEST if tile_id in PAPER_TEST else TRAIN
     if scheme == "benchmark":
         if tile_id in BENCHMARK_TEST:
-            return "val"
-        return "train" if tile_id in LABELLED else None
+            return TEST
+        return TRAIN if tile_id in LABELLED else None
     raise ValueError(f"unknown split '{scheme}': use paper or benchmark")
 
 
@@ -60,11 +65,11 @@ def find_files(src: Path, kind: str = "RGB") -> tuple[dict[str, Path], dict[str,
 
 
 def potsdam_scenes(
-    src: Path, *, kind: str, split: str, labels: str, train_labels: str = "full"
+    src: Path, *, kind: str, split: str, test_labels: str, train_labels: str = "full"
 ) -> list[Scene]:
-    """``labels`` for the held-out tiles (what evaluation compares with), ``train_labels``
-    for the training tiles: the benchmark convention trains on full labels and scores on
-    eroded ones."""
+    """``test_labels`` for the test tiles (what evaluation compares with), ``train_labels``
+    for the training tiles (and the validation carved from them): the benchmark convention
+    trains on full labels and scores on eroded ones."""
     images, full, eroded = find_files(src, kind)
     if not images:
         raise FileNotFoundError(
@@ -75,13 +80,13 @@ def potsdam_scenes(
         assigned = split_of(tile_id, split)
         if assigned is None:
             continue
-        which = train_labels if assigned == "train" else labels
+        which = train_labels if assigned == TRAIN else test_labels
         chosen = eroded if which == "eroded" else full
         if tile_id not in chosen:
             kind_text = "_label_noBoundary" if which == "eroded" else "_label"
             raise FileNotFoundError(f"top_potsdam_{tile_id}{kind_text}.tif not found under {src}")
         scenes.append(Scene(f"top_potsdam_{tile_id}", image, chosen[tile_id], assigned))
-    if not any(s.split == "train" for s in scenes):
+    if not any(s.split == TRAIN for s in scenes):
         raise FileNotFoundError(f"none of the {split} split's training tiles is under {src}")
     return scenes
 
@@ -93,22 +98,28 @@ def prepare_potsdam(
     tile: int = 512,
     stride: int | None = None,
     split: str = "paper",
-    labels: str | None = None,
+    test_labels: str | None = None,
     train_labels: str = "full",
     kind: str = "RGB",
+    carve: ValidationCarve | None = None,
+    command: str = "",
 ) -> dict:
     from engine.metadata import POTSDAM_CLASSES
 
-    labels = labels or ("eroded" if split == "benchmark" else "full")
-    scenes = potsdam_scenes(src, kind=kind, split=split, labels=labels, train_labels=train_labels)
+    test_labels = test_labels or ("eroded" if split == "benchmark" else "full")
+    scenes = potsdam_scenes(
+        src, kind=kind, split=split, test_labels=test_labels, train_labels=train_labels
+    )
     info = DatasetInfo(
         dataset="potsdam",
         class_names=[c.name for c in POTSDAM_CLASSES],
         class_colors=[c.color for c in POTSDAM_CLASSES],
         resolution_cm=RESOLUTION_CM,
         split_scheme=split,
-        labels=labels,
-        extra={"image_kind": kind.upper(), "train_labels": train_labels},
+        labels={"train": train_labels, "validation": train_labels, "test": test_labels},
+        extra={"image_kind": kind.upper()},
     )
     colour_map = ColourMap(tuple(c.color for c in POTSDAM_CLASSES))
-    return prepare_tiles(scenes, out, colour_map, info, tile=tile, stride=stride)
+    return prepare_tiles(
+        scenes, out, colour_map, info, tile=tile, stride=stride, carve=carve, command=command
+    )

@@ -1,9 +1,10 @@
 """Prepared datasets on disk: tiles in one memory-mapped ``.npy`` per split, and a manifest.
 
 One array per split (N×C×T×T uint8 images, N×T×T uint8 labels) reads fastest on a small
-machine: no per-file open, no decode, and the page cache does the rest. Held-out scenes also
-keep whole-image class-index label rasters, because ``evaluate`` runs the engine's tiled
-inference on whole images and compares with them.
+machine: no per-file open, no decode, and the page cache does the rest. The splits are
+train, validation (carved from the training scenes, see ``splits.py``) and test. Validation
+and test regions also keep class-index label rasters, because ``evaluate`` runs the engine's
+tiled inference on whole images (or validation blocks) and compares with them.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from torch.utils.data import Dataset
 from tqdm import tqdm
 
 from .labels import IGNORE_INDEX, UnknownValues
+from .splits import SPLITS, TRAIN, Region, ValidationCarve, carve_validation
 
 gdal.UseExceptions()
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
-FORMAT = "aerial_seg.tiles/1"
+FORMAT = "aerial_seg.tiles/2"
+STATS_ROWS = 512
 
 
 class LabelEncoder(Protocol):
@@ -35,7 +38,8 @@ class LabelEncoder(Protocol):
 
 @dataclass(frozen=True)
 class Scene:
-    """One source image with its label raster, assigned to a split."""
+    """One source image with its label raster and the dataset's split for it (train or test;
+    validation when the dataset names its own validation scenes)."""
 
     name: str
     image: Path
@@ -45,15 +49,15 @@ class Scene:
 
 @dataclass
 class DatasetInfo:
-    """What the manifest says about the data besides the tiles."""
+    """What the manifest says about the data besides the tiles. ``labels`` says what the
+    label files of each split are (e.g. full or eroded ISPRS labels, colours or indices)."""
 
     dataset: str
     class_names: list[str]
     class_colors: list[tuple[int, int, int]]
     resolution_cm: float | None
     split_scheme: str
-    labels: str
-    held_out: tuple[str, ...] = ("val",)
+    labels: dict[str, str]
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -67,13 +71,13 @@ def tile_origins(size: int, tile: int, stride: int) -> list[int]:
     return origins
 
 
-def _read(ds: gdal.Dataset, bands: list[int], x: int, y: int, w: int, h: int) -> np.ndarray:
-    """A window as (bands, h, w); parts outside the raster are left 0 for the caller to fill."""
-    out = np.zeros((len(bands), h, w), dtype=np.uint8)
-    w_in = min(w, ds.RasterXSize - x)
-    h_in = min(h, ds.RasterYSize - y)
+def _read(
+    ds: gdal.Dataset, bands: list[int], x: int, y: int, w: int, h: int, shape: tuple[int, int]
+) -> np.ndarray:
+    """The window ``w × h`` at (x, y) as (bands, *shape); the rest of ``shape`` stays 0."""
+    out = np.zeros((len(bands), *shape), dtype=np.uint8)
     for i, b in enumerate(bands):
-        out[i, :h_in, :w_in] = ds.GetRasterBand(b).ReadAsArray(x, y, w_in, h_in)
+        out[i, :h, :w] = ds.GetRasterBand(b).ReadAsArray(x, y, w, h)
     return out
 
 
@@ -97,31 +101,198 @@ def _label_bands(label: gdal.Dataset) -> list[int]:
     return [1, 2, 3] if label.RasterCount >= 3 else [1]
 
 
-def write_label_raster(label: gdal.Dataset, encoder: LabelEncoder, out_path: Path) -> UnknownValues:
-    """The whole label as a class-index GeoTIFF (nodata = ignore), georeferenced like the source."""
+def write_label_raster(
+    label: gdal.Dataset, encoder: LabelEncoder, out_path: Path, region: Region
+) -> None:
+    """The region's labels as a class-index GeoTIFF (nodata = ignore), georeferenced like the
+    source window."""
     out_path.parent.mkdir(parents=True, exist_ok=True)
     partial = out_path.with_name(out_path.name + ".part.tif")
-    width, height = label.RasterXSize, label.RasterYSize
     driver = gdal.GetDriverByName("GTiff")
     dst = driver.Create(
-        str(partial), width, height, 1, gdal.GDT_Byte, ["COMPRESS=DEFLATE", "TILED=YES"]
+        str(partial), region.width, region.height, 1, gdal.GDT_Byte,
+        ["COMPRESS=DEFLATE", "TILED=YES"],
+    )  # fmt: skip
+    g = label.GetGeoTransform()
+    x, y = region.x, region.y
+    dst.SetGeoTransform(
+        (g[0] + x * g[1] + y * g[2], g[1], g[2], g[3] + x * g[4] + y * g[5], g[4], g[5])
     )
-    dst.SetGeoTransform(label.GetGeoTransform())
     dst.SetProjection(label.GetProjection())
     band = dst.GetRasterBand(1)
     band.SetNoDataValue(IGNORE_INDEX)
-    unknown = UnknownValues()
-    step = 512
-    for y in range(0, height, step):
-        h = min(step, height - y)
-        raw = _read(label, _label_bands(label), 0, y, width, h)
-        classes, found = encoder.encode(raw)
-        unknown.merge(found)
-        band.WriteArray(classes, 0, y)
+    for row in range(0, region.height, STATS_ROWS):
+        h = min(STATS_ROWS, region.height - row)
+        raw = _read(label, _label_bands(label), x, y + row, region.width, h, (h, region.width))
+        classes, _ = encoder.encode(raw)
+        band.WriteArray(classes, 0, row)
     dst.FlushCache()
     dst = None
     partial.replace(out_path)
-    return unknown
+
+
+@dataclass
+class _Opened:
+    scene: Scene
+    image: gdal.Dataset
+    label: gdal.Dataset
+    bands: list[int]
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.image.RasterXSize, self.image.RasterYSize
+
+
+def _open_scenes(scenes: list[Scene], bands: list[int] | None) -> tuple[dict[str, _Opened], int]:
+    opened = {}
+    for scene in scenes:
+        image = gdal.Open(str(scene.image))
+        label = gdal.Open(str(scene.label))
+        scene_bands = bands or list(range(1, image.RasterCount + 1))
+        _check_scene(scene, image, label, scene_bands)
+        opened[scene.name] = _Opened(scene, image, label, scene_bands)
+    n_bands = {len(o.bands) for o in opened.values()}
+    if len(n_bands) != 1:
+        raise ValueError(f"scenes have different band counts: {sorted(n_bands)}")
+    return opened, n_bands.pop()
+
+
+def _windows(region: Region, tile: int, stride: int) -> list[tuple[int, int, int, int]]:
+    """Tile origins (absolute) and the width/height of real pixels in each; the rest pads."""
+    return [
+        (region.x + x, region.y + y, min(tile, region.width - x), min(tile, region.height - y))
+        for y in tile_origins(region.height, tile, stride)
+        for x in tile_origins(region.width, tile, stride)
+    ]
+
+
+@dataclass
+class _Statistics:
+    """Per-channel mean/std of the training pixels, in [0, 1]."""
+
+    channels: int
+    total: np.ndarray = field(init=False)
+    squares: np.ndarray = field(init=False)
+    pixels: int = 0
+
+    def __post_init__(self) -> None:
+        self.total = np.zeros(self.channels)
+        self.squares = np.zeros(self.channels)
+
+    def add_region(self, opened: _Opened, region: Region) -> None:
+        for row in range(0, region.height, STATS_ROWS):
+            h = min(STATS_ROWS, region.height - row)
+            rows = _read(opened.image, opened.bands, region.x, region.y + row, region.width, h,
+                         (h, region.width))  # fmt: skip
+            values = rows.reshape(self.channels, -1).astype(np.float64) / 255.0
+            self.total += values.sum(axis=1)
+            self.squares += np.square(values).sum(axis=1)
+        self.pixels += region.width * region.height
+
+    def mean_std(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self.pixels:
+            return np.full(self.channels, 0.5), np.full(self.channels, 0.25)
+        mean = self.total / self.pixels
+        return mean, np.sqrt(np.maximum(self.squares / self.pixels - mean**2, 1e-12))
+
+
+def _cut_region(
+    opened: _Opened,
+    region: Region,
+    encoder: LabelEncoder,
+    tile: int,
+    stride: int,
+    images: np.ndarray,
+    labels: np.ndarray,
+    index: int,
+    found: UnknownValues,
+) -> int:
+    """Write the region's tiles from ``index`` on; returns the next free index."""
+    width = max(region.width, tile)
+    counted_until = 0  # rows whose unknown label values are counted already
+    for y in tile_origins(region.height, tile, stride):
+        # One stripe of the region's width per tile row: a few reads per region.
+        rows = min(tile, region.height - y)
+        args = (region.x, region.y + y, region.width, rows, (tile, width))
+        stripe = _read(opened.image, opened.bands, *args)
+        raw = _read(opened.label, _label_bands(opened.label), *args)
+        classes, unknown = encoder.encode(raw)
+        if counted_until > y:  # the edge-aligned last row overlaps the one before
+            _, unknown = encoder.encode(raw[:, counted_until - y : rows, : region.width])
+        found.merge(unknown)
+        counted_until = y + rows
+        classes[rows:, :] = IGNORE_INDEX
+        classes[:, region.width :] = IGNORE_INDEX
+        for x in tile_origins(region.width, tile, stride):
+            images[index] = stripe[:, :, x : x + tile]
+            labels[index] = classes[:, x : x + tile]
+            index += 1
+    return index
+
+
+def _label_raster_name(region: Region, size: tuple[int, int]) -> str:
+    if (region.x, region.y, region.width, region.height) == (0, 0, *size):
+        return region.scene
+    return f"{region.scene}_x{region.x}_y{region.y}"
+
+
+@dataclass
+class _Cutter:
+    """What cutting one split's regions needs, and what it gathers across splits."""
+
+    out: Path
+    encoder: LabelEncoder
+    tile: int
+    stride: int
+    channels: int
+    opened: dict[str, _Opened]
+    statistics: _Statistics
+    unknown: dict[str, UnknownValues] = field(default_factory=dict)
+
+    def write_split(self, split: str, members: list[Region]) -> dict[str, Any]:
+        """The split's tile arrays (and, but for train, label rasters); its manifest entry."""
+        windows = [(r, w) for r in members for w in _windows(r, self.tile, self.stride)]
+        shape = (len(windows), self.tile, self.tile)
+        images = np.lib.format.open_memmap(
+            self.out / f"{split}_images.npy", "w+", np.uint8, (shape[0], self.channels, *shape[1:])
+        )
+        labels = np.lib.format.open_memmap(self.out / f"{split}_labels.npy", "w+", np.uint8, shape)
+        index = 0
+        for region in tqdm(members, desc=f"prepare {split}", unit="region", leave=False):
+            opened = self.opened[region.scene]
+            found = self.unknown.setdefault(region.scene, UnknownValues())
+            index = _cut_region(
+                opened, region, self.encoder, self.tile, self.stride, images, labels, index, found
+            )
+            if split == TRAIN:
+                self.statistics.add_region(opened, region)
+        images.flush()
+        labels.flush()
+        del images, labels
+        entry: dict[str, Any] = {
+            "images": f"{split}_images.npy",
+            "labels": f"{split}_labels.npy",
+            "count": len(windows),
+            "scenes": sorted({r.scene for r in members}),
+            "regions": [r.as_list() for r in members],
+            "tiles": [[r.scene, *w] for r, w in windows],
+        }
+        if split != TRAIN:
+            entry["label_rasters"] = [self._label_raster(region) for region in members]
+        return entry
+
+    def _label_raster(self, region: Region) -> dict[str, Any]:
+        opened = self.opened[region.scene]
+        name = _label_raster_name(region, opened.size)
+        target = Path("labels") / f"{name}_classes.tif"
+        write_label_raster(opened.label, self.encoder, self.out / target, region)
+        return {
+            "name": name,
+            "scene": region.scene,
+            "image": str(opened.scene.image.resolve()),
+            "label": str(target),
+            "window": [region.x, region.y, region.width, region.height],
+        }
 
 
 def prepare_tiles(
@@ -133,105 +304,32 @@ def prepare_tiles(
     tile: int = 512,
     stride: int | None = None,
     bands: list[int] | None = None,
+    carve: ValidationCarve | None = None,
+    command: str = "",
 ) -> dict:
-    """Cut every scene into tiles, write one array pair per split and the manifest."""
+    """Carve validation, cut every region into tiles, write one array pair per split, the
+    label rasters of validation and test, and the manifest."""
     stride = stride or tile
-    out.mkdir(parents=True, exist_ok=True)
+    carve = carve or ValidationCarve()
     if not scenes:
         raise ValueError("no scenes to prepare")
-    opened = {}
-    for scene in scenes:
-        image = gdal.Open(str(scene.image))
-        label = gdal.Open(str(scene.label))
-        scene_bands = bands or list(range(1, image.RasterCount + 1))
-        _check_scene(scene, image, label, scene_bands)
-        opened[scene.name] = (image, label, scene_bands)
-    n_bands = {len(b) for _, _, b in opened.values()}
-    if len(n_bands) != 1:
-        raise ValueError(f"scenes have different band counts: {sorted(n_bands)}")
-    channels = n_bands.pop()
+    out.mkdir(parents=True, exist_ok=True)
+    opened, channels = _open_scenes(scenes, bands)
+    sizes = {name: o.size for name, o in opened.items()}
+    regions, carve_summary = carve_validation({s.name: s.split for s in scenes}, sizes, tile, carve)
+    cutter = _Cutter(out, encoder, tile, stride, channels, opened, _Statistics(channels))
+    manifest_splits = {}
+    for split in SPLITS:
+        members = [r for r in regions if r.split == split]
+        if members:
+            manifest_splits[split] = cutter.write_split(split, members)
 
-    splits: dict[str, list[Scene]] = {}
-    for scene in scenes:
-        splits.setdefault(scene.split, []).append(scene)
-
-    manifest_splits: dict[str, Any] = {}
-    unknown_by_scene: dict[str, Any] = {}
     total_unknown = UnknownValues()
-    channel_sum = np.zeros(channels, dtype=np.float64)
-    channel_sq = np.zeros(channels, dtype=np.float64)
-    pixel_count = 0
-    for split, members in splits.items():
-        windows = []
-        for scene in members:
-            image = opened[scene.name][0]
-            for y in tile_origins(image.RasterYSize, tile, stride):
-                for x in tile_origins(image.RasterXSize, tile, stride):
-                    windows.append((scene, x, y))
-        images = np.lib.format.open_memmap(
-            out / f"{split}_images.npy", "w+", np.uint8, (len(windows), channels, tile, tile)
-        )
-        labels = np.lib.format.open_memmap(
-            out / f"{split}_labels.npy", "w+", np.uint8, (len(windows), tile, tile)
-        )
-        records = []
-        bar = tqdm(members, desc=f"prepare {split}", unit="scene", leave=False)
-        index = 0
-        for scene in bar:
-            image, label, scene_bands = opened[scene.name]
-            found = UnknownValues()
-            for y in tile_origins(image.RasterYSize, tile, stride):
-                # One stripe of full width per tile row: a few reads per scene.
-                width = max(image.RasterXSize, tile)
-                stripe = _read(image, scene_bands, 0, y, width, tile)
-                raw = _read(label, _label_bands(label), 0, y, width, tile)
-                classes, unknown = encoder.encode(raw)
-                found.merge(unknown)
-                classes[min(tile, image.RasterYSize - y) :, :] = IGNORE_INDEX
-                classes[:, image.RasterXSize :] = IGNORE_INDEX
-                for x in tile_origins(image.RasterXSize, tile, stride):
-                    images[index] = stripe[:, :, x : x + tile]
-                    labels[index] = classes[:, x : x + tile]
-                    records.append([scene.name, x, y])
-                    index += 1
-            if split == "train":
-                # Statistics on the training tiles only, over valid pixels of the image.
-                h, w = image.RasterYSize, image.RasterXSize
-                for y0 in range(0, h, 512):
-                    rows = _read(image, scene_bands, 0, y0, w, min(512, h - y0))
-                    values = rows.reshape(channels, -1).astype(np.float64) / 255.0
-                    channel_sum += values.sum(axis=1)
-                    channel_sq += np.square(values).sum(axis=1)
-                pixel_count += h * w
-            if found.total:
-                unknown_by_scene[scene.name] = found.to_json()
-                total_unknown.merge(found)
-                log.warning("%s: %d label pixels of unknown colour", scene.name, found.total)
-        images.flush()
-        labels.flush()
-        del images, labels
-        manifest_splits[split] = {
-            "images": f"{split}_images.npy",
-            "labels": f"{split}_labels.npy",
-            "count": len(records),
-            "tiles": records,
-        }
-
-    held_out = {}
-    for split in info.held_out:
-        for scene in splits.get(split, []):
-            image, label, scene_bands = opened[scene.name]
-            target = Path("labels") / f"{scene.name}_classes.tif"
-            write_label_raster(label, encoder, out / target)
-            held_out.setdefault(split, []).append(
-                {"name": scene.name, "image": str(scene.image.resolve()), "label": str(target)}
-            )
-
-    if pixel_count:
-        mean = channel_sum / pixel_count
-        std = np.sqrt(np.maximum(channel_sq / pixel_count - mean**2, 1e-12))
-    else:
-        mean, std = np.full(channels, 0.5), np.full(channels, 0.25)
+    for name, found in cutter.unknown.items():
+        if found.total:
+            total_unknown.merge(found)
+            log.warning("%s: %d label pixels of unknown colour", name, found.total)
+    mean, std = cutter.statistics.mean_std()
     manifest = {
         "format": FORMAT,
         "dataset": info.dataset,
@@ -250,10 +348,22 @@ def prepare_tiles(
         "pixel_scale": 255.0,
         "mean": [round(float(v), 6) for v in mean],
         "std": [round(float(v), 6) for v in std],
+        "validation_carve": carve_summary,
         "splits": manifest_splits,
-        "scenes": {s.name: {"image": str(s.image), "label": str(s.label)} for s in scenes},
-        "held_out": held_out,
-        "unknown_label_values": {"total": total_unknown.total, "by_scene": unknown_by_scene},
+        "scenes": {
+            s.name: {
+                "image": str(s.image),
+                "label": str(s.label),
+                "split": s.split,
+                "size": list(sizes[s.name]),
+            }
+            for s in scenes
+        },
+        "unknown_label_values": {
+            "total": total_unknown.total,
+            "by_scene": {n: f.to_json() for n, f in cutter.unknown.items() if f.total},
+        },
+        "command": command,
         **info.extra,
     }
     partial = out / (MANIFEST + ".part")
@@ -270,6 +380,11 @@ def read_manifest(root: str | Path) -> dict:
             f"{path} not found: run `python -m trainer prepare ...` to make a dataset first"
         )
     manifest = json.loads(path.read_text())
+    if manifest.get("format") == "aerial_seg.tiles/1":
+        raise ValueError(
+            f"{path} was prepared before validation and test were separate splits: run "
+            "`python -m trainer prepare ...` again"
+        )
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: not a prepared dataset of format {FORMAT}")
     return manifest

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from .labels import ColourMap
+from .splits import TEST, TRAIN, ValidationCarve
 from .tiles import DatasetInfo, Scene, prepare_tiles
 
 RESOLUTION_CM = 9.0
@@ -40,20 +41,26 @@ def prepare_vaihingen(
     tile: int = 512,
     stride: int | None = None,
     split: str = "benchmark",
-    labels: str | None = None,
+    test_labels: str | None = None,
+    train_labels: str = "full",
+    carve: ValidationCarve | None = None,
+    command: str = "",
 ) -> dict:
+    """The benchmark's training areas train (validation carved from them), its test areas
+    test; ``test_labels`` and ``train_labels`` are ``full`` or ``eroded`` (noBoundary)."""
     from engine.metadata import POTSDAM_CLASSES
 
     if split != "benchmark":
         raise ValueError("Vaihingen has one official split here: use --split benchmark")
-    labels = labels or "eroded"
+    test_labels = test_labels or "eroded"
     images, full, eroded = find_files(src)
     if not images:
         raise FileNotFoundError(f"no top_mosaic_09cm_area*.tif images under {src}")
-    chosen = eroded if labels == "eroded" else full
     scenes = []
     for area, image in sorted(images.items()):
-        assigned = "train" if area in BENCHMARK_TRAIN else "val" if area in BENCHMARK_TEST else None
+        assigned = TRAIN if area in BENCHMARK_TRAIN else TEST if area in BENCHMARK_TEST else None
+        which = train_labels if assigned == TRAIN else test_labels
+        chosen = eroded if which == "eroded" else full
         if assigned is None or area not in chosen:
             continue
         scenes.append(Scene(f"top_mosaic_09cm_area{area}", image, chosen[area], assigned))
@@ -63,8 +70,10 @@ def prepare_vaihingen(
         class_colors=[c.color for c in POTSDAM_CLASSES],
         resolution_cm=RESOLUTION_CM,
         split_scheme=split,
-        labels=labels,
+        labels={"train": train_labels, "validation": train_labels, "test": test_labels},
         extra={"image_kind": "IRRG"},
     )
     colour_map = ColourMap(tuple(c.color for c in POTSDAM_CLASSES))
-    return prepare_tiles(scenes, out, colour_map, info, tile=tile, stride=stride)
+    return prepare_tiles(
+        scenes, out, colour_map, info, tile=tile, stride=stride, carve=carve, command=command
+    )

@@ -214,7 +214,7 @@ def write_resampled_folder(scenes: list[WrittenScene], out_dir: Path, resolution
     out_dir = Path(out_dir)
     res = resolution_cm / 100.0
     for w in scenes:
-        split = "val" if w.split == "test" else "train"
+        split = "test" if w.split == "test" else "train"
         enlarge = w.gsd_m > res * 1.001
         for src, kind, alg in (
             (w.image, "images", "bilinear" if enlarge else "average"),

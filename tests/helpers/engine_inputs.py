@@ -1,4 +1,4 @@
-"""Tiny models and rasters for the engine tests, generated here rather than committed.
+"""Tiny models and rasters for the engine tests, generated rather than committed.
 
 Models use small integer weights and an identity normalisation (pixel_scale 1, mean 0,
 std 1), so every sum is exact in float32 and tiled and single-pass results can be compared
@@ -8,10 +8,8 @@ pixel for pixel without rounding ties.
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
-import pytest
 from osgeo import gdal, osr
 
 from engine.metadata import make_metadata, to_onnx_props
@@ -143,22 +141,3 @@ def random_image(h: int, w: int, bands: int = 3, seed: int = 1) -> np.ndarray:
 
 def read(path: Path) -> np.ndarray:
     return gdal.Open(str(path)).ReadAsArray()
-
-
-@pytest.fixture()
-def convnet(tmp_path) -> Path:
-    return build_onnx(tmp_path / "convnet.onnx", metadata={"tile_size": 64})
-
-
-@pytest.fixture(scope="session")
-def kit() -> SimpleNamespace:
-    """The builders above, for test modules (conftest modules cannot be imported)."""
-    return SimpleNamespace(
-        build_onnx=build_onnx,
-        single_pass=single_pass,
-        write_raster=write_raster,
-        random_image=random_image,
-        read=read,
-        deepness=DEEPNESS,
-        orthophoto=ORTHOPHOTO,
-    )

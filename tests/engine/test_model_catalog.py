@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 
-def test_lists_bundled_then_user_models_only_model_files(plugin_package, tmp_path):
-    from aerial_segmentation.ui.model_catalog import list_models
+def test_lists_bundled_then_user_models_only_model_files(tmp_path):
+    from engine.jobs.model_catalog import list_models
 
     bundled, user = tmp_path / "bundled", tmp_path / "user"
     bundled.mkdir()
@@ -21,8 +21,8 @@ def test_lists_bundled_then_user_models_only_model_files(plugin_package, tmp_pat
     ]
 
 
-def test_resolve_by_name_file_name_or_path(plugin_package, tmp_path):
-    from aerial_segmentation.ui.model_catalog import resolve_model
+def test_resolve_by_name_file_name_or_path(tmp_path):
+    from engine.jobs.model_catalog import resolve_model
 
     (tmp_path / "demo.onnx").write_bytes(b"")
     elsewhere = tmp_path / "x" / "other.onnx"
@@ -34,8 +34,8 @@ def test_resolve_by_name_file_name_or_path(plugin_package, tmp_path):
 
 
 @pytest.mark.parametrize("value", ["", "nope", "/no/such/model.onnx"])
-def test_unknown_model_says_what_to_give(plugin_package, tmp_path, value):
-    from aerial_segmentation.ui.model_catalog import ModelNotFoundError, resolve_model
+def test_unknown_model_says_what_to_give(tmp_path, value):
+    from engine.jobs.model_catalog import ModelNotFoundError, resolve_model
 
     (tmp_path / "demo.onnx").write_bytes(b"")
     with pytest.raises(ModelNotFoundError, match=r"bundled model name \(demo\)"):

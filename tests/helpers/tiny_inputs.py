@@ -6,11 +6,9 @@ band (0 = red, 1 = green, 2 = blue). The raster has three vertical stripes, one 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 CLASS_NAMES = ["red roofs", "green fields", "blue water"]
 CLASS_COLORS = [(230, 25, 75), (60, 180, 75), (0, 130, 200)]
@@ -92,41 +90,38 @@ def read_band(path: Path | str) -> np.ndarray:
     return dataset.GetRasterBand(1).ReadAsArray()
 
 
-# ---- fixtures shared by tests/ui and tests/toolbox (their conftests import these) ----------
+def pixel_rect(col0: int, row0: int, col1: int, row1: int) -> str:
+    """WKT of the rectangle over pixel columns [col0, col1) and rows [row0, row1)."""
+    x0, x1 = ORIGIN[0] + col0 * PIXEL, ORIGIN[0] + col1 * PIXEL
+    y0, y1 = ORIGIN[1] - row1 * PIXEL, ORIGIN[1] - row0 * PIXEL
+    return f"POLYGON(({x0} {y0},{x1} {y0},{x1} {y1},{x0} {y1},{x0} {y0}))"
 
 
-@pytest.fixture(scope="session")
-def tiny():
-    return sys.modules[__name__]
+def write_polygons(path: Path, wkts: list[str], epsg: int = 32633, layer: str = "parcels") -> Path:
+    """A GeoPackage polygon layer (a mask for the panel, Processing and the command line)."""
+    from osgeo import ogr, osr
+
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    source = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    target = source.CreateLayer(layer, srs=srs, geom_type=ogr.wkbPolygon)
+    for wkt in wkts:
+        feature = ogr.Feature(target.GetLayerDefn())
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        target.CreateFeature(feature)
+    source = None
+    return path
 
 
-@pytest.fixture(scope="session")
-def tiny_model(plugin_package, tmp_path_factory) -> Path:
-    from aerial_segmentation.engine import metadata
+def write_grey_raster(path: Path) -> Path:
+    """A 1-band version of the stripes raster (its first band)."""
+    from osgeo import gdal, osr
 
-    return write_model(tmp_path_factory.mktemp("models") / "stripes_model.onnx", metadata)
-
-
-@pytest.fixture(scope="session")
-def tiny_model_metadata(tiny_model):
-    from aerial_segmentation.engine.model_file import read_model_metadata
-
-    return read_model_metadata(str(tiny_model))
-
-
-@pytest.fixture()
-def tiny_raster(tmp_path) -> Path:
-    return write_raster(tmp_path / "stripes.tif")
-
-
-@pytest.fixture()
-def clean_project(qgis_app):
-    """An empty project before and after the test (layers and layer tree)."""
-    from qgis.core import QgsProject
-
-    project = QgsProject.instance()
-    project.removeAllMapLayers()
-    project.layerTreeRoot().removeAllChildren()
-    yield project
-    project.removeAllMapLayers()
-    project.layerTreeRoot().removeAllChildren()
+    dataset = gdal.GetDriverByName("GTiff").Create(str(path), WIDTH, HEIGHT, 1, gdal.GDT_Byte)
+    dataset.SetGeoTransform((ORIGIN[0], PIXEL, 0.0, ORIGIN[1], 0.0, -PIXEL))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(32633)
+    dataset.SetProjection(srs.ExportToWkt())
+    dataset.GetRasterBand(1).WriteArray(stripes()[0])
+    dataset = None
+    return path

@@ -1,17 +1,12 @@
-"""Model metadata: the one source of truth for classes, colours, GSD, tiles and normalisation.
-
-Stored in the ONNX file's ``metadata_props`` as JSON-encoded strings, the way Deepness
-writes and reads them (``model_type`` = ``"Segmentor"`` with its quotes), so Deepness
-models run here and ours run in Deepness. Our own keys carry the ``aerial_seg.`` prefix.
+"""The metadata schema: keys, the :class:`ModelMetadata` dataclass, and its conversion to
+and from the string props a model file stores (JSON-encoded, Deepness' convention).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 FORMAT_VERSION = 1
@@ -39,13 +34,6 @@ KEY_TRAINING_DATA = OUR_PREFIX + "training_data"
 KEY_METRICS = OUR_PREFIX + "metrics"
 KEY_VERSION = OUR_PREFIX + "version"
 KEY_DESCRIPTION = OUR_PREFIX + "description"
-
-REQUIRED_KEYS = (
-    KEY_MODEL_TYPE, KEY_CLASS_NAMES, KEY_RESOLUTION, KEY_TILE_SIZE, KEY_TILE_OVERLAP,
-    KEY_MEAN, KEY_STD, KEY_FORMAT_VERSION, KEY_CLASS_COLORS, KEY_INPUT_BANDS,
-    KEY_PIXEL_SCALE, KEY_OUTPUT_KIND, KEY_ARCHITECTURE, KEY_ARCHITECTURE_ARGS,
-    KEY_TRAINING_DATA, KEY_METRICS, KEY_VERSION,
-)  # fmt: skip
 
 # Colours for models that name classes but bring no colours (a qualitative palette).
 FALLBACK_PALETTE = (
@@ -98,6 +86,10 @@ class ModelMetadata:
     architecture_args: dict = field(default_factory=dict)
     model_type: str = "Segmentor"
     seg_thresh: float = 0.5
+    # Deepness applies seg_thresh to every output: a pixel whose best class scores below it
+    # gets class 0. True for foreign models that state seg_thresh; ours use it for
+    # one-channel (sigmoid) outputs only, and never write this flag.
+    threshold_all_classes: bool = False
     training_data: str = ""
     metrics: dict = field(default_factory=dict)
     version: str = ""
@@ -122,7 +114,7 @@ def make_metadata(
     **fields: Any,
 ) -> ModelMetadata:
     """Build single-head metadata from parallel name and colour lists."""
-    colors = class_colors or [_fallback_color(i) for i in range(len(class_names))]
+    colors = class_colors or [fallback_color(i) for i in range(len(class_names))]
     if len(colors) != len(class_names):
         raise MetadataError(
             f"{KEY_CLASS_COLORS}: {len(colors)} colours for {len(class_names)} classes"
@@ -131,11 +123,12 @@ def make_metadata(
     return ModelMetadata(heads=(head,), **fields)
 
 
-def _fallback_color(index: int) -> tuple[int, int, int]:
+def fallback_color(index: int) -> tuple[int, int, int]:
+    """A readable colour for class ``index`` of a model that names no colours."""
     return FALLBACK_PALETTE[index % len(FALLBACK_PALETTE)]
 
 
-# --- writing -------------------------------------------------------------------------
+# --- to and from the stored props ------------------------------------------------------
 
 
 def _dump(value: Any) -> str:
@@ -175,26 +168,6 @@ def to_onnx_props(meta: ModelMetadata) -> dict[str, str]:
     return {key: _dump(value) for key, value in props.items()}
 
 
-def write_onnx_metadata(onnx_path: str | os.PathLike, meta: ModelMetadata) -> None:
-    """Embed ``meta`` in an ONNX file (export time only: needs the ``onnx`` package)."""
-    import onnx
-
-    path = Path(onnx_path)
-    model = onnx.load(str(path))
-    props = to_onnx_props(meta)
-    kept = [p for p in model.metadata_props if p.key not in props]
-    del model.metadata_props[:]
-    model.metadata_props.extend(kept)
-    for key, value in props.items():
-        model.metadata_props.add(key=key, value=value)
-    partial = path.with_name(path.name + ".part")
-    onnx.save(model, str(partial))
-    partial.replace(path)
-
-
-# --- reading -------------------------------------------------------------------------
-
-
 class _Props:
     """Typed access to the raw props; every error names its key."""
 
@@ -226,7 +199,9 @@ class _Props:
             number = kind(value)
         except (TypeError, ValueError):
             raise MetadataError(f"model metadata key '{key}' is not a number: {value!r}") from None
-        if number <= 0 and key != KEY_TILE_OVERLAP:
+        # A threshold of 0 is none (Deepness' reading; ours for softmax outputs).
+        zero_allowed = key == KEY_SEG_THRESH and number == 0
+        if number <= 0 and key != KEY_TILE_OVERLAP and not zero_allowed:
             raise MetadataError(f"model metadata key '{key}' must be positive, got {value!r}")
         return number
 
@@ -335,7 +310,7 @@ def from_onnx_props(props: Mapping[str, str], *, strict: bool | None = None) -> 
         if h == 0 and colors_value is not None:
             colors = _parse_colors(colors_value, len(names))
         else:
-            colors = [_fallback_color(i) for i in range(len(names))]
+            colors = [fallback_color(i) for i in range(len(names))]
         heads.append(tuple(ClassInfo(i, n, c) for i, (n, c) in enumerate(zip(names, colors))))
 
     mean, std = p.numbers(KEY_MEAN), p.numbers(KEY_STD)
@@ -362,7 +337,8 @@ def from_onnx_props(props: Mapping[str, str], *, strict: bool | None = None) -> 
     if architecture is not None and not isinstance(architecture, str):
         raise MetadataError(f"'{KEY_ARCHITECTURE}' must be a string: {architecture!r}")
 
-    seg_thresh = p.number(KEY_SEG_THRESH) if KEY_SEG_THRESH in props else 0.5
+    stated_thresh = KEY_SEG_THRESH in props
+    seg_thresh = p.number(KEY_SEG_THRESH) if stated_thresh else 0.5
     meta = ModelMetadata(
         heads=tuple(heads),
         resolution_cm=p.number(KEY_RESOLUTION, allow_none=True),
@@ -377,6 +353,7 @@ def from_onnx_props(props: Mapping[str, str], *, strict: bool | None = None) -> 
         architecture_args=p.mapping(KEY_ARCHITECTURE_ARGS),
         model_type=model_type,
         seg_thresh=seg_thresh,
+        threshold_all_classes=stated_thresh and not strict,
         training_data=p.text(KEY_TRAINING_DATA),
         metrics=p.mapping(KEY_METRICS),
         version=p.text(KEY_VERSION),
@@ -387,101 +364,3 @@ def from_onnx_props(props: Mapping[str, str], *, strict: bool | None = None) -> 
         if len(values) not in (1, len(bands)):
             raise MetadataError(f"'{key}' has {len(values)} values for {len(bands)} input bands")
     return meta
-
-
-# --- reading the props without onnx or onnxruntime -----------------------------------
-# An ONNX file is a protobuf ModelProto; metadata_props is its field 14, a repeated
-# StringStringEntryProto {key = 1; value = 2}. Scanning the top-level fields and seeking
-# over the graph reads a 300 MB model's metadata in microseconds, with no session.
-
-_METADATA_FIELD = 14
-_GRAPH_FIELD = 7
-
-
-def _read_varint(stream) -> int | None:
-    shift = result = 0
-    while True:
-        byte = stream.read(1)
-        if not byte:
-            return None if shift == 0 else _truncated()
-        result |= (byte[0] & 0x7F) << shift
-        if byte[0] < 0x80:
-            return result
-        shift += 7
-        if shift > 63:
-            raise MetadataError("not an ONNX model file (bad protobuf varint)")
-
-
-def _truncated() -> None:
-    raise MetadataError("the ONNX model file is truncated or corrupt")
-
-
-def _parse_entry(data: bytes) -> tuple[str, str]:
-    key = value = ""
-    pos = 0
-    while pos < len(data):
-        tag, pos = _varint_at(data, pos)
-        length, pos = _varint_at(data, pos)
-        if tag & 7 != 2 or pos + length > len(data):
-            raise MetadataError("the ONNX metadata_props entry is malformed")
-        text = data[pos : pos + length].decode("utf-8", errors="replace")
-        pos += length
-        if tag >> 3 == 1:
-            key = text
-        elif tag >> 3 == 2:
-            value = text
-    return key, value
-
-
-def _varint_at(data: bytes, pos: int) -> tuple[int, int]:
-    shift = result = 0
-    while True:
-        if pos >= len(data):
-            raise MetadataError("the ONNX metadata_props entry is truncated")
-        byte = data[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return result, pos
-        shift += 7
-
-
-def read_onnx_props(path: str | os.PathLike) -> dict[str, str]:
-    """The raw ``metadata_props`` of an ONNX file; raises MetadataError if it is no ONNX file."""
-    path = Path(path)
-    size = path.stat().st_size
-    props: dict[str, str] = {}
-    seen_graph = False
-    with path.open("rb") as stream:
-        while True:
-            tag = _read_varint(stream)
-            if tag is None:
-                break
-            number, wire = tag >> 3, tag & 7
-            if number == 0:
-                raise MetadataError(f"{path.name} is not an ONNX model file")
-            if wire == 0:
-                _read_varint(stream)
-            elif wire == 1:
-                stream.seek(8, os.SEEK_CUR)
-            elif wire == 5:
-                stream.seek(4, os.SEEK_CUR)
-            elif wire == 2:
-                length = _read_varint(stream)
-                if length is None or stream.tell() + length > size:
-                    raise MetadataError(f"{path.name} is truncated or is not an ONNX model file")
-                if number == _METADATA_FIELD:
-                    key, value = _parse_entry(stream.read(length))
-                    props[key] = value
-                else:
-                    seen_graph |= number == _GRAPH_FIELD
-                    stream.seek(length, os.SEEK_CUR)
-            else:
-                raise MetadataError(f"{path.name} is not an ONNX model file")
-    if not seen_graph:
-        raise MetadataError(f"{path.name} is not an ONNX model file (it holds no graph)")
-    return props
-
-
-def read_onnx_metadata(path: str | os.PathLike, *, strict: bool | None = None) -> ModelMetadata:
-    return from_onnx_props(read_onnx_props(path), strict=strict)

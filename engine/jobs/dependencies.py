@@ -129,17 +129,26 @@ def qgis_python(
     prefix: str | None = None,
     system: str | None = None,
     exists: Callable[[Path], bool] = Path.is_file,
+    version: str | None = None,
 ) -> str:
-    """The Python interpreter of this QGIS, even when ``sys.executable`` is the QGIS binary.
+    """The Python interpreter of this QGIS, even when ``sys.executable`` is not it.
 
-    Linux packages: /usr/bin/python3. OSGeo4W / the Windows installer: ``<prefix>\\python.exe``
-    (``sys.prefix`` is ``...\\apps\\Python3xx``). macOS bundle: ``QGIS.app/Contents/MacOS/bin/
-    python3`` next to the ``QGIS`` executable.
+    ``sys.executable`` is trusted only when it lies in this Python's own prefix: inside QGIS
+    it is often the QGIS binary, and an embedded Python that was given no program name takes
+    the first ``python3`` on PATH, which may be a pyenv shim or another installation whose
+    pip would never help QGIS. Linux packages: ``<prefix>/bin/python3.X``. OSGeo4W / the
+    Windows installer: ``<prefix>\\python.exe`` (``sys.prefix`` is ``...\\apps\\Python3xx``).
+    macOS bundle: ``QGIS.app/Contents/MacOS/bin/python3`` next to the ``QGIS`` executable.
     """
     executable = executable if executable is not None else sys.executable
     prefix = prefix if prefix is not None else sys.prefix
     system = system or platform.system()
-    if executable and _PYTHON_NAME.match(_basename(executable, system)):
+    version = version or f"{sys.version_info.major}.{sys.version_info.minor}"
+    if (
+        executable
+        and _PYTHON_NAME.match(_basename(executable, system))
+        and _lies_in(executable, prefix, system)
+    ):
         return executable
     if system == "Windows":
         win = _windows_parent(executable)
@@ -149,17 +158,27 @@ def qgis_python(
         exe_dir = Path(executable).parent if executable else Path(prefix)
         candidates = [
             exe_dir / "bin" / "python3",
+            Path(prefix) / "bin" / f"python{version}",
             Path(prefix) / "bin" / "python3",
             exe_dir.parent / "Resources" / "python" / "bin" / "python3",
         ]
-        fallback = "python3"
+        fallback = f"python{version}"
     else:
-        candidates = [Path(prefix) / "bin" / "python3", Path("/usr/bin/python3")]
-        fallback = "python3"
+        candidates = [Path(prefix) / "bin" / f"python{version}", Path(prefix) / "bin" / "python3"]
+        fallback = f"python{version}"
     for candidate in candidates:
         if exists(candidate):
             return str(candidate)
     return fallback
+
+
+def _lies_in(executable: str, prefix: str, system: str) -> bool:
+    """Whether ``executable`` is an interpreter of the installation at ``prefix``."""
+    if system == "Windows":
+        parent = _windows_parent(executable).as_posix().lower().rstrip("/")
+        home = prefix.replace("\\", "/").lower().rstrip("/")
+        return parent in (home, f"{home}/scripts")
+    return Path(executable).parent == Path(prefix) / "bin"
 
 
 def _basename(path: str, system: str) -> str:
@@ -213,54 +232,11 @@ def package_version(name: str) -> str | None:
         return None
 
 
-def diagnostics_text(report: DependencyReport | None = None, devices: dict | None = None) -> str:
-    """Everything a bug report needs, as plain text for the clipboard."""
-    from qgis.core import Qgis
-    from qgis.PyQt.QtCore import PYQT_VERSION_STR, QT_VERSION_STR
-
-    report = report or check_dependencies()
-    lines = ["Aerial Segmentation diagnostics"]
-    lines.append(f"Plugin: {_plugin_version()}")
-    lines.append(f"QGIS: {Qgis.QGIS_VERSION}; Qt {QT_VERSION_STR}; PyQt {PYQT_VERSION_STR}")
-    lines.append(f"OS: {platform.platform()} ({platform.machine()})")
-    lines.append(f"Python: {platform.python_version()} — sys.executable {sys.executable}")
-    lines.append(f"QGIS' Python interpreter: {report.python or qgis_python()}")
-    for name in ("numpy", "GDAL", "onnxruntime"):
-        lines.append(f"{name}: {report.versions.get(name, 'not available')}")
-    for dist in ("onnxruntime-gpu", "onnxruntime-directml", "torch"):
-        version = package_version(dist)
-        if version:
-            lines.append(f"{dist} (installed package): {version}")
-    if devices is None:
-        devices = detect_devices(probe_torch=True)  # a bug report is worth the seconds
-    for key, value in devices.items():
-        lines.append(f"devices.{key}: {value}")
-    if report.problems:
-        lines.append("Problems:")
-        lines += [f"  {p.component}: {p.detail}" for p in report.problems]
-        if report.install_command:
-            lines.append(f"  Fix: {report.install_command}")
-    else:
-        lines.append("Problems: none")
-    return "\n".join(lines)
-
-
 def detect_devices(probe_torch: bool = False) -> dict:
     """What the engine detects (execution providers, CUDA); an error dict if it cannot."""
     try:
-        from ..engine.backends import available_devices
+        from ..backends import available_devices
 
         return dict(available_devices(probe_torch=probe_torch))
     except Exception as error:
         return {"error": _short(error)}
-
-
-def _plugin_version() -> str:
-    metadata = Path(__file__).resolve().parent.parent / "metadata.txt"
-    try:
-        for line in metadata.read_text(encoding="utf-8").splitlines():
-            if line.startswith("version="):
-                return line.split("=", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"

@@ -1,7 +1,8 @@
 """Where models come from: the bundled folder, the analyst's own folder, or a picked file.
 
-The Processing algorithm and the panel resolve a model the same way, so a model name that
-works in one works in the other (and in batch mode, the model builder and qgis_process).
+The panel, the Processing algorithm and the command line resolve a model the same way, so
+a model name that works in one works in the others (and in batch mode, the model builder
+and qgis_process).
 """
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-PLUGIN_DIR = Path(__file__).resolve().parent.parent
+from ..errors import InputError
+
+PLUGIN_DIR = Path(__file__).resolve().parents[2]
 BUNDLED_MODELS_DIR = PLUGIN_DIR / "resources" / "models"
 # What the engine can open; ONNX first because it needs no torch.
 MODEL_SUFFIXES = (".onnx", ".pt", ".pth", ".ckpt")
 
 
-class ModelNotFoundError(ValueError):
+class ModelNotFoundError(InputError):
     """A model name or path that points at nothing usable; the message says what to give."""
+
+    def __init__(self, message: str):
+        super().__init__(message, option="model")
 
 
 @dataclass(frozen=True)
@@ -56,7 +62,8 @@ def resolve_model(
     if path.is_file():
         if path.suffix.lower() not in MODEL_SUFFIXES:
             raise ModelNotFoundError(
-                f"'{path}' is not a model file: give an .onnx model (or a .pt/.pth checkpoint)."
+                f"'{path}' is not a model file: give an .onnx model (or a .pt/.pth checkpoint) "
+                "with {option}"
             )
         return ModelEntry(path.stem, path.resolve(), "file")
     for entry in known:
@@ -69,4 +76,7 @@ def resolve_model(
 
 def _not_found(first: str, known: list[ModelEntry]) -> str:
     names = ", ".join(e.name for e in known) or "none installed"
-    return f"{first} Give a bundled model name ({names}) or the path of an .onnx model file."
+    return (
+        f"{first} Give a bundled model name ({names}) or the path of an .onnx model file "
+        "with {option}."
+    )
