@@ -68,7 +68,7 @@ def test_fda_takes_the_references_low_frequencies_and_keeps_the_tiles_shapes(sty
 
     before = (amplitude(tile) - amplitude(ref))[:, low].abs().mean()
     after = (amplitude(styled) - amplitude(ref))[:, low].abs().mean()
-    assert after < 0.1 * before
+    assert after < 0.25 * before
     # The mean colour moves most of the way to the reference's.
     gap_before = (tile.mean((1, 2)) - ref.mean((1, 2))).abs().sum()
     gap_after = (styled.mean((1, 2)) - ref.mean((1, 2))).abs().sum()
