@@ -30,6 +30,7 @@ from . import plots, run_record
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, unwrap
 from .checkpoint import warm_start as load_warm_start
 from .config import Config
+from .data.style import style_bank
 from .data.tiles import TileDataset
 from .distributed import DistContext, all_reduce_sum, barrier, broadcast_flag
 from .losses import SegmentationLoss
@@ -139,6 +140,7 @@ class Trainer:
         self.class_colors = [tuple(k["color"]) for k in manifest["classes"]]
         self.mean = torch.tensor(manifest["mean"], device=self.device)
         self.std = torch.tensor(manifest["std"], device=self.device)
+        self.style = style_bank(c.augment, manifest.get("resolution_cm"))  # training only
 
         model, self.arch_args = build_model(c, manifest["channels"], len(self.class_names))
         self.notes: list[str] = []
@@ -307,7 +309,7 @@ class Trainer:
         images = images.to(self.device, non_blocking=True).float() / 255.0
         labels = labels.to(self.device, non_blocking=True).long()
         if generator is not None:
-            images, labels = augment(images, labels, self.config.augment, generator)
+            images, labels = augment(images, labels, self.config.augment, generator, self.style)
         images = normalise(images, self.mean, self.std)
         if self.config.train.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)

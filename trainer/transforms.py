@@ -7,11 +7,15 @@ run see exactly the augmentations an uninterrupted one would, with any number of
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from .data.labels import IGNORE_INDEX
+
+if TYPE_CHECKING:
+    from .data.style import StyleBank
 
 
 @dataclass
@@ -20,6 +24,20 @@ class AugmentConfig:
     scale: list[float] = field(default_factory=lambda: [0.5, 2.0])  # [] = off
     brightness: float = 0.2  # ± fraction added to [0, 1] pixels
     contrast: float = 0.2  # ± fraction of contrast around each image's mean
+    # Style adaptation (trainer/data/style.py): a folder of the user's unlabelled
+    # orthophotos whose colour and light are mixed into training tiles ("" = off).
+    style_dir: str = ""
+    style_method: str = "fda"  # fda (Fourier amplitude swap) | histogram
+    style_probability: float = 0.5  # share of training tiles styled
+    style_beta: float = 0.01  # FDA: half-side of the swapped low-frequency square / tile side
+
+    def __post_init__(self) -> None:
+        if self.style_method not in ("fda", "histogram"):
+            raise ValueError("[augment] style_method must be fda or histogram")
+        if not 0 <= self.style_probability <= 1:
+            raise ValueError("[augment] style_probability must lie in [0, 1]")
+        if not 0 <= self.style_beta <= 0.5:
+            raise ValueError("[augment] style_beta must lie in [0, 0.5]")
 
 
 def d4(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -75,8 +93,12 @@ def augment(
     labels: torch.Tensor,
     config: AugmentConfig,
     generator: torch.Generator,
+    style: StyleBank | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Float [0, 1] images (N, C, H, W) and labels (N, H, W) -> augmented copies."""
+    """Float [0, 1] images (N, C, H, W) and labels (N, H, W) -> augmented copies; with a
+    style bank, some images first take the colour and light of the user's imagery."""
+    if style is not None:
+        images = style.apply(images, generator)
     out_images, out_labels = [], []
     for image, label in zip(images, labels):
         if config.brightness or config.contrast:
