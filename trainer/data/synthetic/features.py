@@ -54,7 +54,17 @@ FEATURE_CLASSES: dict[str, frozenset[int] | None] = {
     # Clutter: heaps, containers, stacks, construction sites, water.
     **{
         name: frozenset({CLUTTER})
-        for name in ("heap", "container", "stack", "construction_site", "pond", "pool")
+        for name in (
+            "heap",
+            "container",
+            "stack",
+            "construction_site",
+            "pond",
+            "pool",
+            "tarp",
+            "bale",
+            "hose",
+        )
     },
     # Scene-wide: kinds, seasons, a low sun, the camera.
     **{f"kind_{kind}": None for kind in SCENE_KINDS},

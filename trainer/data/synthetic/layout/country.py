@@ -11,7 +11,7 @@ from ..canvas import LOW_VEGETATION, Canvas
 from ..crops import choose_crop
 from ..materials import soil, vary
 from ..painters.buildings import building
-from ..painters.clutter import container, heap, stack
+from ..painters.clutter import container, field_items, heap, stack
 from ..painters.ground import field, lawn, pond
 from ..painters.roads import paved, road, track
 from ..painters.vegetation import canopy
@@ -187,6 +187,8 @@ def rural(cv: Canvas, fr: Frame, later: Later) -> None:
         use = rng.choice(["crop", "meadow", "orchard", "wood"], p=[0.72, 0.16, 0.06, 0.06])
         if use == "crop":
             field(cv, p, choose_crop(rng, cv.env.season))
+            if rng.uniform() < 0.35:  # tarps, bales, hoses left on a third of the fields
+                field_items(cv, p, density=rng.uniform(0.05, 0.4))
         elif use == "meadow":
             lawn(cv, p, meadow=True)
         elif use == "orchard":

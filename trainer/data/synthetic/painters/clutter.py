@@ -9,7 +9,7 @@ import numpy as np
 
 from ..canvas import CLUTTER, Canvas
 from ..materials import SOILS, grain, lines, mix, pick, shaded, soil, texture, vary
-from ..primitives import Patch, blob_patch, rect_patch
+from ..primitives import Patch, blob_patch, rect_patch, stroke_patch
 
 HEAPS = {
     "sand": (0.74, 0.66, 0.5),
@@ -127,3 +127,80 @@ def construction_site(cv: Canvas, p: Patch, angle: float) -> None:
             container(cv, x, y, angle + rng.choice([0, math.pi / 2]))
         else:
             stack(cv, x, y, rng.uniform(1, 3), angle)
+
+
+# Things left on fields and in yards: farm tarps and plastic film, wrapped round bales,
+# hoses and tapes. Often saturated colours found nowhere else in a scene, so that a model
+# learns to call an odd-coloured object on a field clutter rather than a roof.
+FIELD_ITEM_COLOURS = (
+    (0.12, 0.28, 0.78),  # blue tarp
+    (0.78, 0.12, 0.1),  # red
+    (0.12, 0.55, 0.22),  # green
+    (0.92, 0.92, 0.9),  # white film
+    (0.08, 0.08, 0.09),  # black film
+    (0.92, 0.48, 0.08),  # orange
+    (0.9, 0.8, 0.12),  # yellow
+    (0.75, 0.2, 0.65),  # magenta tape
+)
+BALE_WRAPS = ((0.92, 0.92, 0.88), (0.1, 0.1, 0.1), (0.25, 0.45, 0.25), (0.78, 0.7, 0.45))
+
+
+def tarp(cv: Canvas, x: float, y: float, angle: float) -> None:
+    """A sheet of plastic or a tarpaulin, creased, weighed down at the edges."""
+    rng, m = cv.rng, cv.m
+    a, b = m(rng.uniform(1.0, 5.0)), m(rng.uniform(0.8, 3.0))
+    p = rect_patch(cv.size, x, y, a, b, angle, corner=m(0.1))
+    if p is None:
+        return
+    colour = vary(rng, FIELD_ITEM_COLOURS[rng.integers(len(FIELD_ITEM_COLOURS))], 0.06)
+    creases = 0.12 * texture(cv, p.shape, 0.4, 3) + 0.05 * grain(cv, p.shape)
+    cv.paint(p, np.clip(shaded(colour, 1 + creases), 0, 1), CLUTTER, height=0.1, feature="tarp")
+
+
+def bale(cv: Canvas, x: float, y: float) -> None:
+    """A wrapped round bale (white, black or green film) or a straw bale, 1.2-1.8 m across."""
+    rng = cv.rng
+    p = blob_patch(rng, cv.size, x, y, cv.m(rng.uniform(0.6, 0.9)), lumpiness=0.05)
+    if p is None:
+        return
+    colour = vary(rng, BALE_WRAPS[rng.integers(len(BALE_WRAPS))], 0.05)
+    rho = np.sqrt(p.s * p.s + p.t * p.t)
+    colour = shaded(colour, 1 - 0.25 * rho**2 + 0.04 * grain(cv, p.shape))
+    cv.paint(p, np.clip(colour, 0, 1), CLUTTER, height=1.5, feature="bale")
+
+
+def hose(cv: Canvas, x: float, y: float) -> None:
+    """A hose, a cable or a marking tape lying on the ground: a thin wandering line."""
+    rng, m = cv.rng, cv.m
+    heading = rng.uniform(0, 2 * math.pi)
+    points = [(x, y)]
+    for _ in range(rng.integers(3, 8)):
+        heading += rng.normal(0, 0.7)
+        step = m(rng.uniform(1.5, 6.0))
+        points.append(
+            (points[-1][0] + step * math.cos(heading), points[-1][1] + step * math.sin(heading))
+        )
+    p = stroke_patch(cv.size, points, max(m(rng.uniform(0.06, 0.3)), 0.6))
+    if p is None:
+        return
+    colour = vary(rng, FIELD_ITEM_COLOURS[rng.integers(len(FIELD_ITEM_COLOURS))], 0.06)
+    cv.paint(p, np.clip(shaded(colour, 1 + 0.05 * grain(cv, p.shape)), 0, 1), CLUTTER,
+             height=0.05, feature="hose")  # fmt: skip
+
+
+def field_items(cv: Canvas, p: Patch, density: float) -> None:
+    """A few tarps, bales and hoses scattered over the patch (a field, a yard)."""
+    rng = cv.rng
+    h, w = p.shape
+    area_m2 = h * w / max(cv.m(1.0), 1e-6) ** 2
+    for _ in range(rng.poisson(density * area_m2 / 1000.0)):
+        x = p.xs.start + rng.uniform(0.05, 0.95) * w
+        y = p.ys.start + rng.uniform(0.05, 0.95) * h
+        what = rng.uniform()
+        if what < 0.35:
+            tarp(cv, x, y, rng.uniform(0, math.pi))
+        elif what < 0.65:
+            for _ in range(rng.integers(1, 6)):  # bales lie in rows or heaps
+                bale(cv, x + cv.m(rng.uniform(-4, 4)), y + cv.m(rng.uniform(-4, 4)))
+        else:
+            hose(cv, x, y)
