@@ -151,6 +151,14 @@ def per_class_table(result: dict) -> str:
                 f"| **mean, {label}** (OA {_pct(result[f'oa_{suffix}'])}) | "
                 f"{_pct(result[f'miou_{suffix}'])} | {_pct(result[f'mf1_{suffix}'])} |"
             )
+    codes = next((k for k in result if k.startswith("jaccard") and k.endswith("_codes")), None)
+    if codes:
+        n = codes[len("jaccard") : -len("_codes")]
+        lines.append(
+            f"| **the study's {n} codes**, classes and undefined (fastai JaccardCoeffMulti / "
+            f"DiceMulti; accuracy {_pct(result[f'accuracy{n}_codes'])}) | "
+            f"{_pct(result[codes])} | {_pct(result[f'dice{n}_codes'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 

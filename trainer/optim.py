@@ -90,6 +90,11 @@ def group_lrs(lr: float | list[float], count: int) -> list[float]:
     return [lo * step**i for i in range(count)]
 
 
+def lr_text(lr: float | list[float]) -> str:
+    """A configured rate as fastai wrote it: a number, or slice(lo, hi)."""
+    return f"slice({lr[0]:g}, {lr[1]:g})" if isinstance(lr, list) else f"{lr:g}"
+
+
 def _no_decay(model: nn.Module) -> set[int]:
     """Ids of norm-layer parameters and biases (fastai's norm_bias_params)."""
     ids = set()

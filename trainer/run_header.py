@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from .optim import lr_text
+
 if TYPE_CHECKING:
     from .loop import Trainer
 
@@ -70,7 +72,10 @@ def _optimiser_lines(trainer: Trainer) -> list[str]:
     )
     lines = [f"optimiser   {o.name}, {decay}, {hyper}; schedule {shape}"]
     count = len(trainer.groups)
-    lines.append(f"groups      {count} parameter group{'s' * (count != 1)}, lr {o.lr} as set:")
+    lines.append(
+        f"groups      {count} parameter group{'s' * (count != 1)} (fastai's split of "
+        f"{trainer.config.model.architecture}), lr {lr_text(o.lr)}:"
+    )
     for group in trainer.groups:
         lines.append(
             f"            - {group.name}: {len(group.params)} tensors, {group.size:,} "

@@ -13,12 +13,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def phase_row(phase) -> tuple[str, ...]:
+    from trainer.optim import lr_text
+
     c = phase.config
-    start = phase.parent or (f"init {c.run.init}" if c.run.init else "scratch")
+    scratch = "ImageNet encoder" if c.model.encoder_weights else "scratch"
+    start = phase.parent or (f"init {c.run.init}" if c.run.init else scratch)
     effective = c.data.batch_size * c.optim.accumulate
     loss = c.loss.name + (f" γ{c.loss.focal_gamma:g}" if c.loss.name == "focal" else "")
     return (
-        phase.name, start, c.model.architecture, loss, str(c.optim.lr),
+        phase.name, start, c.model.architecture, loss, lr_text(c.optim.lr),
         f"{c.data.batch_size}×{c.optim.accumulate}={effective}", str(c.train.epochs),
     )  # fmt: skip
 
