@@ -225,6 +225,11 @@ class Trainer:
                 raise
             return f"REFUSED: {error}"
         status = read_status(self.out)
+        if self.resume and status and status.state == "stopped early":
+            return (
+                f"stopped early after epoch {status.epoch}: a resume trains on only with "
+                "more [train] patience"
+            )
         if self.resume and status:
             return f"resumes after epoch {status.epoch}; {self.config.train.epochs} epochs now"
         if self.overwrite and status:
@@ -326,7 +331,6 @@ class Trainer:
                 rng=rng_state(),
                 best_tracker=self.best_tracker.state(),
                 stop_tracker=self.stop_tracker.state(),
-                stopped_early=self.stopped_early,
             )  # fmt: skip
         save_checkpoint(self.ckpt_dir / name, **content)
 
@@ -346,6 +350,11 @@ class Trainer:
     def _resume(self) -> None:
         path = self.ckpt_dir / "last.pt"
         ckpt = load_checkpoint(path, map_location=self.device)
+        if "best_tracker" not in ckpt:
+            raise ValueError(
+                f"{path} was written by an older trainer (another schedule and trackers): "
+                "start the run afresh with --overwrite"
+            )
         unwrap(self.model).load_state_dict(ckpt["model"])
         # The config's rates and decay hold, should they have changed since the run began.
         configured = [(g["max_lr"], g["weight_decay"]) for g in self.optimizer.param_groups]
@@ -359,7 +368,9 @@ class Trainer:
         self.history = list(ckpt["history"])
         self.best_tracker.load(ckpt["best_tracker"])
         self.stop_tracker.load(ckpt["stop_tracker"])
-        self.stopped_early = ckpt["stopped_early"]
+        # Stopped early stays stopped, unless the config now allows more patience.
+        patience = self.config.train.patience
+        self.stopped_early = bool(patience) and self.stop_tracker.bad_epochs >= patience
         record = ckpt.get("run_record") or {"phases": [{}]}
         self.previous_record = {"phases": record["phases"][:-1]}
         self.started = record["phases"][-1].get("started", self.started)

@@ -64,3 +64,17 @@ def test_a_resumed_schedule_with_more_steps_continues_to_the_new_end():
     for _ in range(20):
         resumed.step()
     assert longer.param_groups[0]["lr"] == pytest.approx(1e-3 / 1e5)
+
+
+def test_early_stopping_counts_epochs_without_an_improvement_beyond_min_delta():
+    from trainer.tracking import Tracker
+
+    stop = Tracker("validation_loss", "min", min_delta=0.001)
+    improved = [stop.update(v, e) for e, v in enumerate([1.0, 0.9995, 0.998, 0.9975, 0.9971], 1)]
+    # fastai's EarlyStoppingCallback: better only when lower by more than min_delta.
+    assert improved == [True, False, True, False, False]
+    assert (stop.best, stop.best_epoch, stop.bad_epochs) == (0.998, 3, 2)
+    best = Tracker("validation_jaccard7", "max")
+    assert [best.update(v, e) for e, v in enumerate([0.5, float("nan"), 0.5, 0.6], 1)] == [
+        True, False, False, True,
+    ]  # fmt: skip
