@@ -93,6 +93,20 @@ class HoldoutScorer:
         return float(np.mean(list(iou.values()))), iou
 
 
+def _parameter_groups(module: nn.Module, plan: TrainingPlan) -> list[dict]:
+    """The encoder at ``encoder_lr_scale`` of the rate (frozen at 0), the rest at the rate."""
+    encoder = getattr(module, "encoder", None)
+    encoder_ids = {id(p) for p in encoder.parameters()} if encoder is not None else set()
+    scale = plan.encoder_lr_scale
+    for p in module.parameters():
+        p.requires_grad_(scale > 0 or id(p) not in encoder_ids)
+    rest = [p for p in module.parameters() if id(p) not in encoder_ids]
+    groups = [{"params": rest, "scale": 1.0}]
+    if scale > 0 and encoder_ids:
+        groups.append({"params": list(encoder.parameters()), "scale": scale})
+    return groups
+
+
 def _learning_rate(plan: TrainingPlan, fraction: float) -> float:
     if fraction < WARMUP_FRACTION:
         return plan.learning_rate * max(fraction / WARMUP_FRACTION, 0.05)
@@ -137,9 +151,7 @@ def train(
     report = progress or (lambda fraction, message: None)
     torch.manual_seed(plan.seed)
     module.to(device)
-    optimizer = torch.optim.AdamW(
-        module.parameters(), lr=plan.learning_rate, weight_decay=plan.weight_decay
-    )
+    optimizer = torch.optim.AdamW(_parameter_groups(module, plan), weight_decay=plan.weight_decay)
     clock = _Clock(plan)
     history: list[EpochRecord] = []
     best = (-1.0, 0, copy.deepcopy(module.state_dict()))
@@ -165,8 +177,9 @@ def train(
             fraction = clock.fraction(step)
             if fraction >= 1.0:
                 break
+            rate = _learning_rate(plan, fraction)
             for group in optimizer.param_groups:
-                group["lr"] = _learning_rate(plan, fraction)
+                group["lr"] = rate * group["scale"]
             images, targets = sampler.batch(plan.batch_size)
             loss = masked_loss(module(images.to(device)), targets.to(device))
             optimizer.zero_grad(set_to_none=True)
