@@ -54,6 +54,7 @@ class RasterOutcome:
     message: str = ""
     traceback: str = ""
     notes: list[str] = field(default_factory=list)
+    worker: str = ""  # the worker that finished it (for a sharded raster: joined its parts)
 
 
 @dataclass
@@ -133,7 +134,7 @@ def open_client(address: str, *, quiet: bool = True) -> Iterator[Client]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             silence_logs=logging.ERROR if quiet else logging.WARNING,
         ) as cluster, Client(cluster) as client:  # fmt: skip
             yield client
@@ -156,8 +157,7 @@ def local_threads(client: Client) -> int | None:
     choice, all of a worker machine's cores; run one single-threaded worker per machine)."""
     if not isinstance(getattr(client, "cluster", None), LocalCluster):
         return None
-    workers = client.scheduler_info(n_workers=-1)["workers"].values()
-    threads = sum(w["nthreads"] for w in workers) or 1
+    threads = sum(client.nthreads().values()) or 1
     return max(1, (os.cpu_count() or 1) // threads)
 
 
@@ -193,7 +193,7 @@ def run_on_cluster(
         outcomes,
         entry.name,
         read_model_metadata(model_path).heads,
-        len(client.scheduler_info(n_workers=-1)["workers"]),
+        len(client.nthreads()),
         time.perf_counter() - started,
     )
 
@@ -264,6 +264,7 @@ def _outcome(spec: TaskSpec, report: TaskReport, parts: int) -> RasterOutcome:
         report.message,
         report.traceback,
         report.notes,
+        report.worker,
     )
 
 
