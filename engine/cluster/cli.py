@@ -6,6 +6,7 @@ Importing this module needs no Dask; ``--cluster`` without it says how to instal
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -72,6 +73,8 @@ def run_cluster(
         inputs, [str(o) for o in outputs], args.model, options, args.overwrite,
         args.shard_tiles, args.join,
     )  # fmt: skip
+    # A local cluster's scheduler runs in this process: its log lines are not for users.
+    logging.getLogger("distributed").setLevel(logging.ERROR)
     bar = None if args.quiet else _task_bar()
     try:
         with open_client(args.cluster) as client:
