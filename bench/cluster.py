@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=4, help="small rasters (one task each)")
     parser.add_argument("--size", type=int, default=1024, help="side of a small raster, px")
     parser.add_argument("--large", type=int, default=2048, help="side of the sharded raster")
-    parser.add_argument("--shard-tiles", type=int, default=8, help="tiles per shard")
+    parser.add_argument("--shard-tiles", type=int, default=10, help="tiles per shard")
     parser.add_argument("--base-width", type=int, default=8, help="CSE-UNet width")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
@@ -101,14 +101,15 @@ def main() -> None:
                 folder = out / name.replace(" ", "_")
                 folder.mkdir(parents=True)
                 if name == "single process":
-                    seconds, tasks = single_process(rasters, model, options, folder), len(rasters)
+                    seconds, tasks = single_process(rasters, model, options, folder), 0
                 else:
                     client = clusters[1 if name == "1 worker" else 2][1]
                     seconds, tasks = on_cluster(client, rasters, model, options, folder,
                                                 args.shard_tiles)  # fmt: skip
                 timings[name].append(seconds)
+                tasks = f", {tasks} segment tasks" if tasks else ""
                 print(f"  run {repeat + 1}, {name:<14}: {seconds:6.1f} s "
-                      f"({megapixels / seconds:.2f} MP/s, {tasks} segment tasks), "
+                      f"({megapixels / seconds:.2f} MP/s{tasks}), "
                       f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
             shutil.rmtree(out)
     finally:
