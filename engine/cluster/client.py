@@ -180,7 +180,14 @@ def run_on_cluster(
     sha256, settings = file_sha256(model_path), settings_fingerprint(options)
     specs = [
         TaskSpec(
-            str(i), str(Path(o).resolve()), model_path, sha256, settings, options, request.overwrite
+            str(i),
+            str(Path(o).resolve()),
+            model_path,
+            sha256,
+            settings,
+            options,
+            request.overwrite,
+            request.join,
         )
         for i, o in zip(request.inputs, request.outputs)
     ]
@@ -241,7 +248,7 @@ class _Gatherer:
             )
             for shard in report.shards
         ]
-        self._submit("join", i, join_parts, spec, report.shards, parts, self.request.join)
+        self._submit("join", i, join_parts, spec, report.shards, parts)
         self.outcomes[i].parts = len(parts)
         return len(parts) + 1
 

@@ -79,6 +79,7 @@ class TaskSpec:
     settings: str  # settings_fingerprint(options)
     options: SegmentationOptions
     overwrite: bool = False
+    join: str = "vrt"  # how a sharded raster's parts are joined: vrt, geotiff or cog
 
     @property
     def layout(self) -> OutputLayout:
@@ -121,12 +122,10 @@ def _guarded(body: Callable[[], TaskReport]) -> TaskReport:
     return report
 
 
-def _already_done(spec: TaskSpec, *paths: Path) -> TaskReport | None:
-    for path in paths:
-        stamp = read_stamp(path)
-        if stamp is not None and stamp.matches(spec.model_sha256, spec.settings):
-            return TaskReport("skipped", output=str(path), stamp=stamp)
-    return None
+def _our_stamp(spec: TaskSpec, path: Path) -> OutputStamp | None:
+    """The stamp of ``path`` if this model with these settings made it."""
+    stamp = read_stamp(path)
+    return stamp if stamp is not None and stamp.matches(spec.model_sha256, spec.settings) else None
 
 
 def segment_raster(spec: TaskSpec, max_tiles: int) -> TaskReport:
@@ -134,13 +133,16 @@ def segment_raster(spec: TaskSpec, max_tiles: int) -> TaskReport:
 
     def body() -> TaskReport:
         layout = spec.layout
-        done = _already_done(spec, layout.final, layout.vrt)
-        if done is not None:
-            return done
-        existing = [p for p in (layout.final, layout.vrt) if p.exists()]
-        if existing and not spec.overwrite:
+        stamps = {path: _our_stamp(spec, path) for path in (layout.final, layout.vrt)}
+        # A VRT over this run's parts is done only if a VRT is what was asked for; otherwise
+        # its parts are kept (their tasks skip them) and joined as asked.
+        for path in [layout.final, layout.vrt] if spec.join == "vrt" else [layout.final]:
+            if stamps[path] is not None:
+                return TaskReport("skipped", output=str(path), stamp=stamps[path])
+        foreign = [path for path, stamp in stamps.items() if path.exists() and stamp is None]
+        if foreign and not spec.overwrite:
             raise InputError(
-                f"{existing[0]} already exists and was not made by this model with these "
+                f"{foreign[0]} already exists and was not made by this model with these "
                 "settings: choose another output, or allow replacing it with {option}",
                 option="overwrite",
             )
@@ -167,9 +169,9 @@ def segment_shard(spec: TaskSpec, shard: Shard) -> TaskReport:
 
     def body() -> TaskReport:
         part = spec.layout.part(shard)
-        done = _already_done(spec, part)
-        if done is not None:
-            return done
+        stamp = _our_stamp(spec, part)
+        if stamp is not None:
+            return TaskReport("skipped", output=str(part), stamp=stamp)
         part.parent.mkdir(exist_ok=True)
         join.remove_partials(part)
         result = segment(spec.input, _model(spec), part, spec.options, tile_rows=shard.tile_rows)
@@ -182,11 +184,9 @@ def _written(path: Path, tiles: int, notes: list[str]) -> TaskReport:
     return TaskReport("done", output=str(path), stamp=read_stamp(path), tiles=tiles, notes=notes)
 
 
-def join_parts(
-    spec: TaskSpec, shards: Sequence[Shard], parts: Sequence[TaskReport], how: str = "vrt"
-) -> TaskReport:
+def join_parts(spec: TaskSpec, shards: Sequence[Shard], parts: Sequence[TaskReport]) -> TaskReport:
     """The raster's output from its parts once they are all written: a VRT over them, or
-    (``how``: geotiff, cog) one file that replaces them."""
+    (``spec.join``: geotiff, cog) one file that replaces them."""
 
     def body() -> TaskReport:
         failed = [p for p in parts if p.status == "failed"]
@@ -200,10 +200,10 @@ def join_parts(
         stamp = stamps[0].with_pixels(summed_pixels(stamps))
         join.remove_partials(layout.vrt)
         join.write_vrt(files, layout.vrt, stamp)
-        if how == "vrt":
+        if spec.join == "vrt":
             return TaskReport("done", output=str(layout.vrt), stamp=stamp)
         join.remove_partials(layout.final)
-        if how == "cog":
+        if spec.join == "cog":
             join.write_cog(layout.vrt, layout.final)
         else:
             join.merge_geotiff(layout.vrt, layout.final, stamp)

@@ -240,3 +240,25 @@ def _wait_for_partial(folder: Path, timeout: float) -> Path:
             return found[0]
         time.sleep(0.01)
     raise AssertionError("no task started writing")
+
+
+def test_parts_of_a_vrt_run_are_kept_and_joined_into_the_file_asked_for_later(
+    client, scene, tmp_path
+):
+    _, inputs, _, single = scene
+    run_on_cluster(_request(scene, tmp_path, inputs=inputs[3:]), client)  # the VRT and parts
+    part = sorted((tmp_path / "large_classes.parts").glob("*.tif"))[0]
+    marked = gdal.Open(str(part), gdal.GA_Update)  # a mark that only reuse would carry over
+    marked.GetRasterBand(1).WriteArray(np.full((1, 1), 7, np.uint8), 0, 0)
+    marked = None
+    request = _request(scene, tmp_path, inputs=inputs[3:], join="geotiff")
+    (outcome,) = run_on_cluster(request, client).outcomes
+    assert outcome.status == "done" and _files(tmp_path) == [
+        "large_classes.tif", "large_classes.tif.aux.xml"
+    ]  # fmt: skip
+    joined, reference = _pixels(outcome.output), _pixels(single / "large_classes.tif")
+    assert joined[0, 0] == 7 and (joined != reference).sum() == 1
+
+
+def _pixels(path) -> np.ndarray:
+    return gdal.Open(str(path)).ReadAsArray()
