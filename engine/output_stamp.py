@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from osgeo import gdal
+from osgeo import gdal, ogr
 
 from .options import SegmentationOptions
 
@@ -25,15 +25,18 @@ CLASS_PIXELS = "AERIAL_SEG_CLASS_PIXELS"
 PIXEL_AREA = "AERIAL_SEG_PIXEL_AREA_M2"
 
 
-def settings_fingerprint(options: SegmentationOptions) -> str:
-    """The options that change pixels (not device, batch size or threads), hashed."""
-    mask = options.mask
+def settings_fingerprint(
+    options: SegmentationOptions, mask: Sequence[ogr.Geometry] | None = None
+) -> str:
+    """The options that change pixels (not device, batch size or threads), hashed. ``mask``:
+    the plan's mask polygons (in the raster's CRS), so that the same polygons from a QGIS
+    layer or from a vector file, whose texts differ, are the same mask."""
     chosen = {
         "tile_size": options.tile_size,
         "overlap_pct": options.overlap_pct,
         "bands": list(options.bands) if options.bands else None,
         "extent": list(options.extent) if options.extent else None,
-        "mask": [list(mask.polygons_wkt), mask.crs_wkt] if mask else None,
+        "mask": sorted(g.ExportToIsoWkb().hex() for g in mask) if mask is not None else None,
         "resample": options.resample,
     }
     text = json.dumps(chosen, sort_keys=True)

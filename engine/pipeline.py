@@ -115,7 +115,11 @@ def _stamp(model: LoadedModel, options: SegmentationOptions, counts, plan: Plan)
     heads = model.metadata.heads
     pixels = tuple(tuple(int(n) for n in count[: len(head)]) for head, count in zip(heads, counts))
     return OutputStamp(
-        model.sha256, model.path.name, settings_fingerprint(options), pixels, plan.pixel_area_m2
+        model.sha256,
+        model.path.name,
+        settings_fingerprint(options, plan.mask),
+        pixels,
+        plan.pixel_area_m2,
     )
 
 

@@ -13,7 +13,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from distributed import Client, Future, LocalCluster, as_completed
@@ -23,7 +23,7 @@ from ..jobs.model_catalog import resolve_model
 from ..metadata import ClassInfo, fallback_color
 from ..model_file import file_sha256, read_model_metadata
 from ..options import SegmentationOptions
-from ..output_stamp import OutputStamp, settings_fingerprint
+from ..output_stamp import OutputStamp
 from ..results import ClassArea
 from . import DEFAULT_SHARD_TILES, JOINS, join
 from .shards import OutputLayout
@@ -177,14 +177,13 @@ def run_on_cluster(
     options = request.options
     threads = options.num_threads or local_threads(client)
     client.register_plugin(ModelCache(options.device, threads))
-    sha256, settings = file_sha256(model_path), settings_fingerprint(options)
+    sha256 = file_sha256(model_path)
     specs = [
         TaskSpec(
             str(i),
             str(Path(o).resolve()),
             model_path,
             sha256,
-            settings,
             options,
             request.overwrite,
             request.join,
@@ -241,7 +240,7 @@ class _Gatherer:
             future.release()
 
     def _submit_shards(self, i: int, report: TaskReport) -> int:
-        spec = self.specs[i]
+        spec = replace(self.specs[i], settings=report.settings)
         parts = [
             self._submit(
                 "shard", i, segment_shard, spec, shard, name=f"-rows{shard.source_rows[0]}"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from distributed import WorkerPlugin, get_worker
@@ -27,7 +27,7 @@ from ..jobs.base import CLI, Job, run_job
 from ..jobs.segment import segmentation_specs
 from ..model_file import LoadedModel, load_model
 from ..options import SegmentationOptions
-from ..output_stamp import OutputStamp, read_stamp
+from ..output_stamp import OutputStamp, read_stamp, settings_fingerprint
 from ..pipeline import segment
 from ..planning import make_plan
 from ..raster_io import RasterSource
@@ -76,10 +76,10 @@ class TaskSpec:
     output: str  # the GeoTIFF a whole-raster run writes
     model_path: str
     model_sha256: str
-    settings: str  # settings_fingerprint(options)
     options: SegmentationOptions
     overwrite: bool = False
     join: str = "vrt"  # how a sharded raster's parts are joined: vrt, geotiff or cog
+    settings: str = ""  # the raster's settings_fingerprint, from its segment_raster task
 
     @property
     def layout(self) -> OutputLayout:
@@ -92,6 +92,7 @@ class TaskReport:
     output: str = ""
     stamp: OutputStamp | None = None
     shards: list[Shard] = field(default_factory=list)
+    settings: str = ""  # with the shards: the raster's settings_fingerprint
     message: str = ""  # why it failed, one line, in the command line's words
     traceback: str = ""  # a bug's traceback, for the log
     seconds: float = 0.0
@@ -132,8 +133,17 @@ def segment_raster(spec: TaskSpec, max_tiles: int) -> TaskReport:
     """A whole raster, or the list of its shards when its grid has more than ``max_tiles``."""
 
     def body() -> TaskReport:
+        model = _model(spec)
+        source = RasterSource.open(spec.input)
+        try:
+            plan = make_plan(source, model, spec.options)
+            shards = split_into_shards(plan, max_tiles)
+            plan.work.close()
+        finally:
+            source.close()
+        mine = replace(spec, settings=settings_fingerprint(spec.options, plan.mask))
         layout = spec.layout
-        stamps = {path: _our_stamp(spec, path) for path in (layout.final, layout.vrt)}
+        stamps = {path: _our_stamp(mine, path) for path in (layout.final, layout.vrt)}
         # A VRT over this run's parts is done only if a VRT is what was asked for; otherwise
         # its parts are kept (their tasks skip them) and joined as asked.
         for path in [layout.final, layout.vrt] if spec.join == "vrt" else [layout.final]:
@@ -146,16 +156,8 @@ def segment_raster(spec: TaskSpec, max_tiles: int) -> TaskReport:
                 "settings: choose another output, or allow replacing it with {option}",
                 option="overwrite",
             )
-        model = _model(spec)
-        source = RasterSource.open(spec.input)
-        try:
-            plan = make_plan(source, model, spec.options)
-            shards = split_into_shards(plan, max_tiles)
-            plan.work.close()
-        finally:
-            source.close()
         if len(shards) > 1:
-            return TaskReport("sharded", shards=shards)
+            return TaskReport("sharded", shards=shards, settings=mine.settings)
         join.remove_parts(layout.vrt, layout.parts_dir)  # of an earlier, sharded run
         join.remove_partials(layout.final)
         result = segment(spec.input, model, layout.final, spec.options)

@@ -126,3 +126,19 @@ def test_outputs_are_stamped_with_model_settings_and_class_pixels(tmp_path, kit,
     assert settings_fingerprint(same) == stamp.settings
     assert read_stamp(tmp_path / "missing.tif") is None
     assert read_stamp(raster) is None  # a raster we did not write
+
+
+def test_the_same_polygons_from_a_layer_or_a_file_are_the_same_mask_in_the_stamp(
+    tmp_path, kit, convnet
+):
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(90, 110))
+    square = "POLYGON((500001 5799992,500009 5799992,500009 5799999,500001 5799999,500001 5799992))"
+    crs = gdal.Open(str(raster)).GetProjection()
+    stamps = []
+    for k, mask in enumerate([PolygonMask((square,)), PolygonMask((square,), crs_wkt=crs)]):
+        segment(raster, convnet, tmp_path / f"out{k}.tif", SegmentationOptions(mask=mask))
+        stamps.append(read_stamp(tmp_path / f"out{k}.tif"))
+    assert stamps[0] == stamps[1]
+    other = PolygonMask((square.replace("500009", "500008"),))
+    segment(raster, convnet, tmp_path / "other.tif", SegmentationOptions(mask=other))
+    assert read_stamp(tmp_path / "other.tif").settings != stamps[0].settings
