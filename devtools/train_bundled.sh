@@ -16,10 +16,10 @@ MODEL=resources/models/cse_unet_synthetic.onnx
 # Phases in order, each a warm start from the one before (see each config's header); their
 # data.dir and run.out_dir point into $WORK.
 CONFIGS=(
-    trainer/configs/bundled_synthetic.toml
-    trainer/configs/bundled_synthetic_phase_2.toml
+    bundled_synthetic
+    bundled_synthetic_phase_2
 )
-LAST_RUN=$WORK/train_phase_2
+LAST_RUN=$WORK/bundled_synthetic_phase_2
 
 run() {
     echo "+ $*"
@@ -28,9 +28,10 @@ run() {
 
 if [[ -z "${SKIP_TRAIN:-}" ]]; then
     rm -rf "$WORK/scenes" "$WORK/scenes_10cm" "$WORK/scenes_20cm" "$WORK/dataset_10cm" \
-        "$WORK/dataset_20cm" "$WORK/dataset_5cm" "$WORK"/train*
+        "$WORK/dataset_20cm" "$WORK/dataset_5cm" "$WORK"/bundled_synthetic*
+    # Scenes v2 at 3-30 cm (each GeoTIFF carries its own GSD); the copies put them at one GSD.
     run $PY -m trainer synth --out "$WORK/scenes" --scenes 30 --size 2000 --seed 2026 \
-        --test-fraction 0.2 --resampled-copy "10:$WORK/scenes_10cm" \
+        --test-fraction 0.2 --gsd-cm 3:30 --workers 2 --resampled-copy "10:$WORK/scenes_10cm" \
         --resampled-copy "20:$WORK/scenes_20cm"
     # The same validation seed and fraction carve the same training scenes off in both copies.
     for cm in 10 20; do
@@ -41,7 +42,7 @@ if [[ -z "${SKIP_TRAIN:-}" ]]; then
         run $PY -m trainer train --config "$config"
     done
 fi
-# The test scenes at their native 5 cm, eroded labels (the benchmark protocol).
+# The test scenes at their native GSD (3-30 cm), eroded labels (the benchmark protocol).
 [[ -f "$WORK/dataset_5cm/manifest.json" ]] || \
     run $PY -m trainer prepare potsdam --src "$WORK/scenes" --out "$WORK/dataset_5cm" \
         --split benchmark --tile 256

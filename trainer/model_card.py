@@ -124,11 +124,8 @@ def _phase_lines(index: int, phase: dict) -> list[str]:
     history = ", ".join(
         f"{row['epoch']}: {_pct(row.get(monitor))}" for row in phase["history"]
     )  # fmt: skip
-    start = (
-        f"warm start from `{config['run']['init']}`"
-        if config["run"].get("init")
-        else "from scratch"
-    )
+    source = phase.get("warm_start") or config["run"].get("init")
+    start = f"warm start from `{source}`" if source else "from scratch"
     lines = [
         f"### Phase {index + 1}: {phase['name']}",
         f"- {phase.get('description') or config['run'].get('description', '')}".rstrip(),

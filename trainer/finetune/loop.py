@@ -63,14 +63,13 @@ def masked_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 
 class HoldoutScorer:
-    """IoU per class on the held-out polygons' pixels, the windows normalised once."""
+    """IoU per class on the held-out polygons' pixels (only the tiles that hold them run)."""
 
     def __init__(self, scene: TrainingScene, normalisation: Normalisation, names: list[str]):
         self.names = names
+        self.normalise = normalisation.model_input
         self.windows = [
-            (normalisation.model_input(w.image), w.holdout)
-            for w in scene.windows
-            if (w.holdout != UNLABELLED).any()
+            (w.image, w.holdout) for w in scene.windows if (w.holdout != UNLABELLED).any()
         ]
 
     @property
@@ -81,8 +80,8 @@ class HoldoutScorer:
         classes = len(self.names)
         confusion = np.zeros((classes, classes), dtype=np.int64)
         for image, truth in self.windows:
-            predicted = predict_window(module, image, tile, device)
             keep = truth != UNLABELLED
+            predicted = predict_window(module, image, self.normalise, tile, device, needed=keep)
             pairs = truth[keep].astype(np.int64) * classes + predicted[keep]
             confusion += np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
         present = confusion.sum(axis=1) > 0
