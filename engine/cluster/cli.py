@@ -100,6 +100,8 @@ def run_cluster(
             parts = f" ({outcome.parts} parts)" if outcome.parts > 1 else ""
             verb = "already done" if outcome.status == "skipped" else "segmented"
             print(f"{outcome.input}: {verb}{parts} → {outcome.output}")
+            for note in outcome.notes:
+                print(f"  note: {note}")
     if not args.quiet:
         print(result.summary())
     if any(o.traceback for o in result.failed):

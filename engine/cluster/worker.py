@@ -15,7 +15,6 @@ worded for the command line, so one bad input never stops the others.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -95,8 +94,6 @@ class TaskReport:
     settings: str = ""  # with the shards: the raster's settings_fingerprint
     message: str = ""  # why it failed, one line, in the command line's words
     traceback: str = ""  # a bug's traceback, for the log
-    seconds: float = 0.0
-    tiles: int = 0
     worker: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -113,12 +110,10 @@ class _TaskJob(Job):
 
 
 def _guarded(body: Callable[[], TaskReport]) -> TaskReport:
-    started = time.perf_counter()
     outcome = run_job(_TaskJob(body), CLI)
     report = outcome.result if outcome.ok else TaskReport(
         "failed", message=outcome.message, traceback=outcome.traceback
     )  # fmt: skip
-    report.seconds = time.perf_counter() - started
     report.worker = get_worker().address
     return report
 
@@ -161,7 +156,7 @@ def segment_raster(spec: TaskSpec, max_tiles: int) -> TaskReport:
         join.remove_parts(layout.vrt, layout.parts_dir)  # of an earlier, sharded run
         join.remove_partials(layout.final)
         result = segment(spec.input, model, layout.final, spec.options)
-        return _written(layout.final, result.tiles_processed, result.notes + result.warnings)
+        return _written(layout.final, result.notes + result.warnings)
 
     return _guarded(body)
 
@@ -177,13 +172,13 @@ def segment_shard(spec: TaskSpec, shard: Shard) -> TaskReport:
         part.parent.mkdir(exist_ok=True)
         join.remove_partials(part)
         result = segment(spec.input, _model(spec), part, spec.options, tile_rows=shard.tile_rows)
-        return _written(part, result.tiles_processed, result.notes + result.warnings)
+        return _written(part, result.notes + result.warnings)
 
     return _guarded(body)
 
 
-def _written(path: Path, tiles: int, notes: list[str]) -> TaskReport:
-    return TaskReport("done", output=str(path), stamp=read_stamp(path), tiles=tiles, notes=notes)
+def _written(path: Path, notes: list[str]) -> TaskReport:
+    return TaskReport("done", output=str(path), stamp=read_stamp(path), notes=notes)
 
 
 def join_parts(spec: TaskSpec, shards: Sequence[Shard], parts: Sequence[TaskReport]) -> TaskReport:
@@ -200,17 +195,18 @@ def join_parts(spec: TaskSpec, shards: Sequence[Shard], parts: Sequence[TaskRepo
         if any(s is None or not s.matches(spec.model_sha256, spec.settings) for s in stamps):
             raise RuntimeError(f"a part of {layout.final.name} is missing or not stamped")
         stamp = stamps[0].with_pixels(summed_pixels(stamps))
+        notes = list(dict.fromkeys(n for p in parts for n in p.notes))
         join.remove_partials(layout.vrt)
         join.write_vrt(files, layout.vrt, stamp)
         if spec.join == "vrt":
-            return TaskReport("done", output=str(layout.vrt), stamp=stamp)
+            return TaskReport("done", output=str(layout.vrt), stamp=stamp, notes=notes)
         join.remove_partials(layout.final)
         if spec.join == "cog":
             join.write_cog(layout.vrt, layout.final)
         else:
             join.merge_geotiff(layout.vrt, layout.final, stamp)
         join.remove_parts(layout.vrt, layout.parts_dir)
-        return TaskReport("done", output=str(layout.final), stamp=stamp)
+        return TaskReport("done", output=str(layout.final), stamp=stamp, notes=notes)
 
     return _guarded(body)
 
