@@ -16,6 +16,7 @@ from .class_areas import class_areas
 from .errors import InputError
 from .model_file import LoadedModel, load_model
 from .options import SegmentationOptions
+from .output_stamp import OutputStamp, settings_fingerprint
 from .planning import Plan, make_plan
 from .raster_io import ClassMapWriter, RasterSource
 from .results import SegmentationResult
@@ -35,8 +36,14 @@ def segment(
     *,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    tile_rows: tuple[int, int] | None = None,
 ) -> SegmentationResult:
-    """Segment one raster into a class-index GeoTIFF; see the module docstring for the flow."""
+    """Segment one raster into a class-index GeoTIFF; see the module docstring for the flow.
+
+    ``tile_rows``: only tile rows ``[first, stop)`` of the raster's tile grid, written as the
+    rows of the window they own (one shard of a raster segmented in parts; the parts, stacked,
+    are the whole run's output pixel for pixel).
+    """
     started = time.perf_counter()
     options = options or SegmentationOptions()
     if options.batch_size < 1:
@@ -58,6 +65,8 @@ def segment(
     plan: Plan | None = None
     try:
         plan = make_plan(source, loaded, options)
+        if tile_rows is not None:
+            plan = plan.tile_rows(*tile_rows)
         w, h = plan.window[2:]
         heads = loaded.metadata.heads
         writer = ClassMapWriter(
@@ -72,7 +81,7 @@ def segment(
         try:
             run = ThreadedRun(plan, loaded, writer, options, progress, cancel, timings)
             run.execute()
-            writer.finish()
+            writer.finish(tags=_stamp(loaded, options, run.counts, plan).tags())
         except BaseException:
             writer.abort()
             raise
@@ -98,6 +107,19 @@ def segment(
         height=h,
         valid_pixels=int(run.counts[0][:NODATA].sum()),
         pixel_area_m2=plan.pixel_area_m2,
+    )
+
+
+def _stamp(model: LoadedModel, options: SegmentationOptions, counts, plan: Plan) -> OutputStamp:
+    """What made the output, for its metadata (a rerun recognises work already done)."""
+    heads = model.metadata.heads
+    pixels = tuple(tuple(int(n) for n in count[: len(head)]) for head, count in zip(heads, counts))
+    return OutputStamp(
+        model.sha256,
+        model.path.name,
+        settings_fingerprint(options, plan.mask),
+        pixels,
+        plan.pixel_area_m2,
     )
 
 

@@ -8,11 +8,12 @@ cache is flushed as rows are consumed, so memory follows one row of tiles, not t
 
 from __future__ import annotations
 
+import glob
 import math
 import os
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -294,8 +295,16 @@ class RowReader:
                 self.valid[i : i + n] = self.valid[by + i : by + i + n]
 
 
-def _temp_path(final: Path) -> Path:
+def temp_path(final: Path) -> Path:
+    """Where a writer puts ``final`` until it is complete (hidden, in the same folder)."""
     return final.with_name(f".{final.stem}.partial-{uuid.uuid4().hex[:8]}{final.suffix or '.tif'}")
+
+
+def partial_files(final: str | os.PathLike) -> list[Path]:
+    """Temporary files of ``final`` left by a writer that never finished (its process was
+    killed: nothing ran to remove them)."""
+    final = Path(final)
+    return sorted(final.parent.glob(f".{glob.escape(final.stem)}.partial-*"))
 
 
 class ClassMapWriter:
@@ -322,7 +331,7 @@ class ClassMapWriter:
                 f"the output folder does not exist: {self.final.parent}: change {{option}}",
                 option="output",
             )
-        self.temp = _temp_path(self.final)
+        self.temp = temp_path(self.final)
         self.width, self.height = width, height
         self.heads = len(heads)
         options = [
@@ -410,7 +419,8 @@ class ClassMapWriter:
         finally:
             gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", None)
 
-    def finish(self) -> Path:
+    def finish(self, tags: Mapping[str, str] | None = None) -> Path:
+        """Write what is buffered, overviews and ``tags`` (dataset metadata), then rename."""
         if self._filled:
             self._write_rows(self._buffer[:, : self._filled])
             self._filled = 0
@@ -418,6 +428,8 @@ class ClassMapWriter:
             raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
         if max(self.width, self.height) > OVERVIEW_FROM:
             self._build_overviews()
+        if tags:
+            self.dataset.SetMetadata(dict(tags))
         self.dataset.FlushCache()
         self.dataset = None
         aux = Path(str(self.temp) + ".aux.xml")
