@@ -81,7 +81,9 @@ class OptimConfig:
 @dataclass
 class TrainConfig:
     epochs: int = 50  # the schedule's length; early stopping may end the run before
-    amp: bool = True  # CUDA only: bf16 where supported, else fp16 with a grad scaler
+    # Mixed precision: on CUDA bf16 where supported, else fp16 with a grad scaler; on a CPU
+    # bf16 where it is native (AVX512-BF16, AMX), else fp32 (trainer/precision.py).
+    amp: bool = True
     channels_last: bool = True
     compile: bool = False
     monitor: str = "validation_miou5"  # what picks best.pt

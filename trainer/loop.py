@@ -40,6 +40,7 @@ from .machine import describe_machine
 from .metrics import confusion_metric, epoch_scores, with_undefined_code
 from .optim import build_optimizer, build_scheduler, parameter_groups
 from .phases import check_warm_start, warm_start_source
+from .precision import autocast, autocast_dtype
 from .run_folder import RunStatus, check_run_folder, clear_run, read_status, write_status
 from .run_header import header_lines
 from .tracking import Tracker, default_mode
@@ -187,10 +188,7 @@ class Trainer:
         self.scheduler = build_scheduler(
             self.optimizer, c.optim, c.train.epochs * self.steps_per_epoch, self.steps_per_epoch
         )
-        self.amp_dtype = None
-        if c.train.amp and self.device.type == "cuda":
-            bf16 = torch.cuda.is_bf16_supported()
-            self.amp_dtype = torch.bfloat16 if bf16 else torch.float16
+        self.amp_dtype = autocast_dtype(self.device, c.train.amp)
         self.scaler = torch.amp.GradScaler(
             self.device.type, enabled=self.amp_dtype == torch.float16
         )
@@ -382,9 +380,7 @@ class Trainer:
     # --- one epoch -------------------------------------------------------------------
 
     def _autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self.amp_dtype)
+        return autocast(self.device, self.amp_dtype)
 
     def _prepare_batch(self, images, labels, generator=None):
         images = images.to(self.device, non_blocking=True).float() / 255.0

@@ -225,7 +225,8 @@ def _finetune_section(record: dict, meta: ModelMetadata) -> list[str]:
         f"around labelled pixels, batch {plan['batch_size']}, AdamW lr {plan['learning_rate']:g} "
         f"(warm-up, cosine), BatchNorm statistics frozen",
         f"- {history[-1]['epoch']} epochs of {plan['steps_per_epoch']} steps in "
-        f"{_duration(record['seconds'])} on {record['device']}, stopped by the "
+        f"{_duration(record['seconds'])} on {record['device']} "
+        f"({record.get('precision', 'fp32')}), stopped by the "
         f"{record['stopped_by']} budget; kept epoch {record['best_epoch']}, the best on the "
         "held-out polygons",
         f"- Machine: {machine_line(record['machine'])}",

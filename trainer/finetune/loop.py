@@ -24,6 +24,7 @@ from torch import nn
 from engine.cancel import CancelToken
 from engine.errors import Cancelled
 
+from ..precision import autocast, autocast_dtype
 from .labels import UNLABELLED
 from .network import freeze_batchnorm, predict_window
 from .request import TrainingPlan
@@ -51,6 +52,7 @@ class TrainingOutcome:
     best_state: dict
     stopped_by: str  # "time" | "epochs"
     seconds: float
+    precision: str = "fp32"  # what the forward passes ran in: fp32 | bfloat16 | float16
 
     @property
     def best(self) -> EpochRecord:
@@ -152,6 +154,7 @@ def train(
     torch.manual_seed(plan.seed)
     module.to(device)
     optimizer = torch.optim.AdamW(_parameter_groups(module, plan), weight_decay=plan.weight_decay)
+    precision = autocast_dtype(device, plan.mixed_precision)
     clock = _Clock(plan)
     history: list[EpochRecord] = []
     best = (-1.0, 0, copy.deepcopy(module.state_dict()))
@@ -181,7 +184,9 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = rate * group["scale"]
             images, targets = sampler.batch(plan.batch_size)
-            loss = masked_loss(module(images.to(device)), targets.to(device))
+            with autocast(device, precision):
+                logits = module(images.to(device))
+            loss = masked_loss(logits.float(), targets.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -193,4 +198,7 @@ def train(
         if last.holdout_miou is not None:
             report(clock.fraction(step), f"epoch {epoch}: held-out mIoU {last.holdout_miou:.3f}")
     stopped_by = "epochs" if plan.epochs and step >= (clock.total_steps or 0) else "time"
-    return TrainingOutcome(history, best[1], best[2], stopped_by, round(clock.seconds, 2))
+    dtype = "fp32" if precision is None else str(precision).removeprefix("torch.")
+    return TrainingOutcome(
+        history, best[1], best[2], stopped_by, round(clock.seconds, 2), precision=dtype
+    )
