@@ -254,14 +254,17 @@ class ThreadedRun:
                 sx1 = min(t_.x.origin + tile, rx0 + data.shape[2])
                 dy0, dx0 = sy0 - t_.y.origin, sx0 - t_.x.origin
                 dy1, dx1 = dy0 + sy1 - sy0, dx0 + sx1 - sx0
-                if (dy0, dx0, dy1, dx1) != (0, 0, tile, tile):
-                    slot[:] = 0  # padding: zero after normalisation, like a conv's padding
                 region = slot[:, dy0:dy1, dx0:dx1]
                 np.multiply(
                     data[:, sy0 - ry0 : sy1 - ry0, sx0 - rx0 : sx1 - rx0], a, out=region,
                     casting="unsafe",
                 )  # fmt: skip
                 region += b
+                if (dy0, dx0, dy1, dx1) != (0, 0, tile, tile):
+                    # A raster smaller than a tile: mirrored, not zeros, so the model sees
+                    # more of the same ground around it instead of a flat grey border.
+                    widths = ((0, 0), (dy0, tile - dy1), (dx0, tile - dx1))
+                    slot[:] = np.pad(region, widths, mode="symmetric")
                 tiles.append(t_)
                 self.timings["read"] += time.perf_counter() - t
                 if len(tiles) == self.batch_size:

@@ -52,7 +52,7 @@ def predict_window(
     batch_size: int = 4,
 ) -> np.ndarray:
     """Class index per pixel of a raw (C, H, W) window, tiled with centre ownership; each
-    tile normalised as it is cut (``normalise``), padded with zeros past the window.
+    tile normalised as it is cut (``normalise``), mirrored past the window's edge.
 
     With ``needed`` (H, W) only the tiles that own a needed pixel run (a window around many
     labels can be large; the held-out polygons in it are not): other pixels stay 0.
@@ -69,10 +69,11 @@ def predict_window(
     module.eval()
     for start in range(0, len(tiles), batch_size):
         chunk = tiles[start : start + batch_size]
-        batch = np.zeros((len(chunk), bands, size, size), dtype=np.float32)
+        batch = np.empty((len(chunk), bands, size, size), dtype=np.float32)
         for k, t in enumerate(chunk):
-            cut = raw[:, t.y.origin : t.y.origin + size, t.x.origin : t.x.origin + size]
-            batch[k, :, : cut.shape[1], : cut.shape[2]] = normalise(cut)
+            cut = normalise(raw[:, t.y.origin : t.y.origin + size, t.x.origin : t.x.origin + size])
+            pad = ((0, 0), (0, size - cut.shape[1]), (0, size - cut.shape[2]))
+            batch[k] = np.pad(cut, pad, mode="symmetric")  # mirrored, as the engine pads
         classes = module(torch.from_numpy(batch).to(device)).argmax(1).cpu().numpy()
         for t, prediction in zip(chunk, classes):
             result[t.y.start : t.y.stop, t.x.start : t.x.stop] = prediction[
