@@ -105,8 +105,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from trainer.finetune.base_model import resolve_base_path
-    from trainer.finetune.job import FinetuneRequest, run_finetune
-    from trainer.finetune.loop import TrainingPlan
+    from trainer.finetune.request import FinetuneRequest, TrainingPlan
+    from trainer.finetune.runner import run_finetune
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_finetune_"))
     work.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 
-for script in ("throughput.py", "memory.py", "int8.py", "tta.py", "polygons.py"):
+SCRIPTS = ("throughput.py", "memory.py", "cluster.py", "int8.py", "tta.py", "polygons.py")
+for script in SCRIPTS:
     print(f"== {script}", flush=True)
     subprocess.run([sys.executable, str(HERE / script)], check=True)

@@ -143,8 +143,8 @@ def main() -> int:
 
     from engine.pipeline import SegmentationOptions, segment
     from trainer.finetune.base_model import resolve_base_path
-    from trainer.finetune.job import FinetuneRequest, run_finetune
-    from trainer.finetune.loop import TrainingPlan
+    from trainer.finetune.request import FinetuneRequest, TrainingPlan
+    from trainer.finetune.runner import run_finetune
 
     work = args.work or Path(tempfile.mkdtemp(prefix="finetune_example_"))
     work.mkdir(parents=True, exist_ok=True)

@@ -229,7 +229,7 @@ def teach_screenshot(dock, workdir: Path, path: Path, minutes: float) -> None:
     dock.tabs.setCurrentIndex(1)  # the panel moves to Segment when a model is ready
     dock.resize(300, 3000)
     QApplication.processEvents()
-    scroll = teach.findChild(type(dock.scroll_area))
+    scroll = teach.scroll_area
     content = scroll.widget().layout().totalHeightForWidth(scroll.viewport().width())
     footer = teach.run_button.parentWidget()
     dock.resize(300, content + footer.sizeHint().height() + dock.tabs.tabBar().height() + 30)

@@ -42,7 +42,7 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import osgeo, qgis" 2>/de
     /usr/bin/python3 -m venv --system-site-packages .venv
 fi
 
-wanted=$(/usr/bin/python3 devtools/requirements.py train dev)
+wanted=$(/usr/bin/python3 devtools/requirements.py train cluster dev)
 if [ "$(cat .venv/requirements.installed 2>/dev/null)" != "$wanted" ]; then
     echo "setup: installing pinned Python packages into .venv"
     requirements=$wanted

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .cluster.cli import add_cluster_arguments, run_cluster
 from .errors import EngineError
 from .jobs.base import CLI, JobOutcome, run_job, word_error
 from .jobs.cli_options import add_option_arguments, options_from_arguments
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     seg.add_argument("--overwrite", action="store_true", help=REQUEST_SPECS["overwrite"].help)
     seg.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     add_option_arguments(seg, SegmentationOptions)
+    add_cluster_arguments(seg)
     info = sub.add_parser("info", help="print a model's metadata as the engine completes it")
     info.add_argument("model")
     sub.add_parser("devices", help="print what onnxruntime and torch can run on")
@@ -111,6 +113,8 @@ def _segment(args: argparse.Namespace) -> int:
         if (value := getattr(args, name))
     }
     options = options_from_arguments(args, SegmentationOptions)
+    if args.cluster:
+        return run_cluster(args, inputs, outputs, options)
     loaded = None  # the model, opened by the first job and reused by the next ones
     for i, (source, target) in enumerate(zip(inputs, outputs)):
         request = SegmentRequest(source, args.model, str(target), options, args.overwrite)

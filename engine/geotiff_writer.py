@@ -10,7 +10,7 @@ everything into place together.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -201,9 +201,13 @@ class GeoTiffWriter:
         self,
         cancel: CancelToken | None = None,
         progress: Callable[[float], None] | None = None,
+        tags: Mapping[str, str] | None = None,
     ) -> Path:
-        """Write the last rows, overviews (or the COG), the ``.aux.xml`` and ``.qml`` beside
-        it; the file stays under its temporary name until the run's staging commits."""
+        """Write the last rows, ``tags`` (dataset metadata), overviews (or the COG), the
+        ``.aux.xml`` and ``.qml`` beside it; the file stays under its temporary name until
+        the run's staging commits."""
+        if tags:
+            self.dataset.SetMetadata(dict(tags))
         if self._filled:
             self._write_rows(self._buffer[:, : self._filled])
             self._filled = 0

@@ -16,6 +16,7 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from .errors import InputError
+from .raster_io import window_geotransform
 
 ogr.UseExceptions()
 
@@ -131,18 +132,8 @@ class MaskRasterizer:
 
     def inside(self, x0: int, y0: int, width: int, height: int) -> np.ndarray:
         """``[height, width]`` booleans for the grid window at column ``x0``, row ``y0``."""
-        gt = self.geotransform
         strip = gdal.GetDriverByName("MEM").Create("", width, height, 1, gdal.GDT_Byte)
-        strip.SetGeoTransform(
-            (
-                gt[0] + x0 * gt[1] + y0 * gt[2],
-                gt[1],
-                gt[2],
-                gt[3] + x0 * gt[4] + y0 * gt[5],
-                gt[4],
-                gt[5],
-            )
-        )
+        strip.SetGeoTransform(window_geotransform(self.geotransform, x0, y0))
         if self.projection:
             strip.SetProjection(self.projection)
         gdal.RasterizeLayer(strip, [1], self._layer, burn_values=[1], options=self.options)

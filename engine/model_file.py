@@ -7,8 +7,10 @@ fallback is reported in ``warnings``. Only what cannot be derived is refused.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +35,14 @@ DEFAULT_TILE = 512
 
 def _is_torch(path: Path) -> bool:
     return path.suffix.lower() in TORCH_SUFFIXES
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _check_exists(path: Path) -> None:
@@ -87,6 +97,11 @@ class LoadedModel:
     @property
     def heads(self) -> int:
         return len(self.metadata.heads)
+
+    @cached_property
+    def sha256(self) -> str:
+        """The model file's SHA-256: which model made an output, whatever its file name."""
+        return file_sha256(self.path)
 
     def run_heads(self, batch: np.ndarray, out: list[np.ndarray] | None = None) -> list[np.ndarray]:
         """Every output as ``[N, C, H, W]`` float32, split into fixed-size batches if needed.

@@ -21,6 +21,7 @@ from .errors import InputError
 from .geotiff_writer import GeoTiffWriter, class_map_writer, confidence_writer, raise_if_cancelled
 from .model_file import LoadedModel, load_model
 from .options import SegmentationOptions
+from .output_stamp import OutputStamp, settings_fingerprint
 from .planning import Plan, make_plan
 from .polygons import polygonize_classes, sieve_threshold
 from .raster_io import RasterSource
@@ -77,8 +78,14 @@ def segment(
     outputs: ExtraOutputs | None = None,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    tile_rows: tuple[int, int] | None = None,
 ) -> SegmentationResult:
-    """Segment one raster into a class-index GeoTIFF (and the ``outputs`` asked for)."""
+    """Segment one raster into a class-index GeoTIFF (and the ``outputs`` asked for).
+
+    ``tile_rows``: only tile rows ``[first, stop)`` of the raster's tile grid, written as the
+    rows of the window they own (one shard of a raster segmented in parts; the parts, stacked,
+    are the whole run's output pixel for pixel).
+    """
     started = time.perf_counter()
     options = options or SegmentationOptions()
     outputs = outputs or ExtraOutputs()
@@ -106,6 +113,8 @@ def segment(
     writers: list[GeoTiffWriter] = []
     try:
         plan = make_plan(source, loaded, options)
+        if tile_rows is not None:
+            plan = plan.tile_rows(*tile_rows)
         if "polygons" in extra:  # a unit that cannot apply is said before the run, not after
             sieve_threshold(options.min_area_m2, plan.pixel_area_m2)
         w, h = plan.window[2:]
@@ -128,9 +137,10 @@ def segment(
         run.execute()
         t = time.perf_counter()
         start, step = stages.tiles_end, (stages.finish_end - stages.tiles_end) / len(writers)
+        stamp = _stamp(loaded, options, run.counts, plan).tags()
         for i, each in enumerate(writers):
             report = stages.span(start + i * step, start + (i + 1) * step, "overviews")
-            each.complete(cancel, report)
+            each.complete(cancel, report, tags=stamp if each is writer else None)
         timings["finish"] = time.perf_counter() - t
         areas = class_areas(heads, run.counts, plan.pixel_area_m2)
         layers = []
@@ -195,6 +205,19 @@ def _dropped_notes(layers) -> list[str]:
         for layer in layers
         if layer.dropped
     ]
+
+
+def _stamp(model: LoadedModel, options: SegmentationOptions, counts, plan: Plan) -> OutputStamp:
+    """What made the output, for its metadata (a rerun recognises work already done)."""
+    heads = model.metadata.heads
+    pixels = tuple(tuple(int(n) for n in count[: len(head)]) for head, count in zip(heads, counts))
+    return OutputStamp(
+        model.sha256,
+        model.path.name,
+        settings_fingerprint(options, plan.mask),
+        pixels,
+        plan.pixel_area_m2,
+    )
 
 
 def _head_names(model: LoadedModel) -> list[str]:

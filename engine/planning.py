@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
 from osgeo import ogr
 
 from .errors import InputError
@@ -49,6 +50,37 @@ class Plan:
         x0, y0 = self.window[:2]
         origin = (gt[0] + x0 * gt[1] + y0 * gt[2], gt[3] + x0 * gt[4] + y0 * gt[5])
         return (origin[0], gt[1], gt[2], origin[1], gt[4], gt[5])
+
+    def work_rows(self) -> np.ndarray:
+        """For each source row of the window, the working-grid row whose class it takes
+        (nearest row centre; the identity when nothing is resampled)."""
+        y0, h = self.window[1], self.window[3]
+        wy0, wh = self.work_window[1], self.work_window[3]
+        rows = np.floor((np.arange(y0, y0 + h) + 0.5) * self.scale[1]).astype(np.int64)
+        return np.clip(rows, wy0, wy0 + wh - 1)
+
+    def source_rows_of(self, first: int, stop: int) -> tuple[int, int]:
+        """Rows ``[a, b)`` of the window that tile rows ``[first, stop)`` write: those whose
+        working row lies in the tile rows' owned span (the last tile row takes the rest)."""
+        rows = self.work_rows()
+        a = int(np.searchsorted(rows, self.grid.rows[first].start)) if first else 0
+        last = stop >= len(self.grid.rows)
+        b = len(rows) if last else int(np.searchsorted(rows, self.grid.rows[stop - 1].stop))
+        return a, b
+
+    def tile_rows(self, first: int, stop: int) -> Plan:
+        """This plan cut to tile rows ``[first, stop)`` of its grid, for one shard of a
+        raster: the same tiles, read and batched the same way, so the output rows are the
+        whole run's rows ``source_rows_of(first, stop)``, byte for byte."""
+        if not 0 <= first < stop <= len(self.grid.rows):
+            raise ValueError(f"tile rows [{first}, {stop}) outside 0..{len(self.grid.rows)}")
+        a, b = self.source_rows_of(first, stop)
+        x0, y0, w, _ = self.window
+        return replace(
+            self,
+            window=(x0, y0 + a, w, b - a),
+            grid=replace(self.grid, rows=self.grid.rows[first:stop]),
+        )
 
 
 def select_bands(

@@ -43,6 +43,15 @@ def warning_collector(notes: list[str]):
 _CONNECTION_PREFIX = re.compile(r"^[A-Za-z][A-Za-z0-9_]+:")
 
 
+def window_geotransform(geotransform: Sequence[float], x0: int, y0: int) -> tuple[float, ...]:
+    """The geotransform of the window whose top-left pixel is (``x0``, ``y0``) of a grid."""
+    gt = geotransform
+    return (
+        gt[0] + x0 * gt[1] + y0 * gt[2], gt[1], gt[2],
+        gt[3] + x0 * gt[4] + y0 * gt[5], gt[4], gt[5],
+    )  # fmt: skip
+
+
 def is_gdal_name(path: str) -> bool:
     """Whether ``path`` is for GDAL to resolve (a virtual path or a connection string)."""
     return path.startswith("/vsi") or bool(_CONNECTION_PREFIX.match(path))

@@ -9,6 +9,7 @@ place once all of them are complete, :meth:`Staging.abort` removes every trace.
 
 from __future__ import annotations
 
+import glob
 import os
 import uuid
 from pathlib import Path
@@ -20,6 +21,13 @@ def temp_path(final: Path, suffix: str | None = None) -> Path:
     """A hidden temporary name in ``final``'s folder (same disk: the rename is atomic)."""
     suffix = final.suffix if suffix is None else suffix
     return final.with_name(f".{final.stem}.partial-{uuid.uuid4().hex[:8]}{suffix}")
+
+
+def partial_files(final: str | os.PathLike) -> list[Path]:
+    """Temporary files of ``final`` left by a writer that never finished (its process was
+    killed: nothing ran to remove them)."""
+    final = Path(final)
+    return sorted(final.parent.glob(f".{glob.escape(final.stem)}.partial-*"))
 
 
 class Staging:

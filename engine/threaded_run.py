@@ -335,13 +335,11 @@ class _SourceRows:
         self.mask = None
         if plan.mask is not None:
             self.mask = MaskRasterizer(plan.mask, self.source.geotransform, self.source.projection)
-        x0, y0, w, h = plan.window
-        sx, sy = plan.scale
-        wx0, wy0, ww, wh = plan.work_window
-        cols = np.floor((np.arange(x0, x0 + w) + 0.5) * sx).astype(np.int64) - wx0
+        x0, _, w, _ = plan.window
+        wx0, _, ww, _ = plan.work_window
+        cols = np.floor((np.arange(x0, x0 + w) + 0.5) * plan.scale[0]).astype(np.int64) - wx0
         self.cols = np.clip(cols, 0, ww - 1)
-        rows = np.floor((np.arange(y0, y0 + h) + 0.5) * sy).astype(np.int64)
-        self.rows_work = np.clip(rows, wy0, wy0 + wh - 1)
+        self.rows_work = plan.work_rows()
         self.next = 0  # index into the window's rows
 
     def rows(self, strip: RowStrip) -> list[np.ndarray]:

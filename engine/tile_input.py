@@ -68,20 +68,22 @@ class RowTiles:
         return bool(own_valid[:, tile.x.start - wx0 : tile.x.stop - wx0].any())
 
     def cut(self, tile: Tile, out: np.ndarray) -> None:
-        """The tile's input, normalised, into ``out`` ``[bands, tile, tile]`` float32;
-        outside the raster it is zero (after normalisation, like a convolution's padding)."""
+        """The tile's input, normalised, into ``out`` ``[bands, tile, tile]`` float32. A
+        raster smaller than a tile is mirrored out to the tile, not padded with zeros, so the
+        model sees more of the same ground around it instead of a flat grey border."""
         data, ry0, rx0, size = self.data, self.ry0, self.reader.x0, self.tile
         sy0, sx0 = max(tile.y.origin, ry0), max(tile.x.origin, rx0)
         sy1 = min(tile.y.origin + size, ry0 + data.shape[1])
         sx1 = min(tile.x.origin + size, rx0 + data.shape[2])
         dy0, dx0 = sy0 - tile.y.origin, sx0 - tile.x.origin
         dy1, dx1 = dy0 + sy1 - sy0, dx0 + sx1 - sx0
-        if (dy0, dx0, dy1, dx1) != (0, 0, size, size):
-            out[:] = 0
         region = out[:, dy0:dy1, dx0:dx1]
         source = data[:, sy0 - ry0 : sy1 - ry0, sx0 - rx0 : sx1 - rx0]
         np.multiply(source, self.a, out=region, casting="unsafe")
         region += self.b
+        if (dy0, dx0, dy1, dx1) != (0, 0, size, size):
+            widths = ((0, 0), (dy0, size - dy1), (dx0, size - dx1))
+            out[:] = np.pad(region, widths, mode="symmetric")
 
 
 def sample_tiles(

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
@@ -18,18 +17,16 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterLayer,
     QgsProcessingUtils,
     QgsSettings,
 )
-from qgis.PyQt.QtGui import QIcon
 
 from ..engine.errors import EngineError
 from ..engine.jobs.dependencies import check_dependencies, check_training_dependencies
-from ..engine.jobs.model_catalog import list_models, resolve_model
+from ..engine.jobs.model_catalog import resolve_model
 from ..qgis_common.finetune_inputs import (
     LABEL_FIELD,
     LabelLayerError,
@@ -39,12 +36,12 @@ from ..qgis_common.finetune_inputs import (
 )
 from ..qgis_common.layers import REMOTE_RASTER_PROVIDERS, raster_source
 from .job_runner import run_in_processing
-from .segment_algorithm import ICON_PATH, MODEL_FILE_FILTER, USER_MODELS_SETTING
+from .plugin_algorithm import USER_MODELS_SETTING, PluginAlgorithm
 
 DEVICES = ("auto", "cpu", "cuda")
 
 
-class FinetuneAlgorithm(QgsProcessingAlgorithm):
+class FinetuneAlgorithm(PluginAlgorithm):
     INPUT = "INPUT"
     LABELS = "LABELS"
     CLASS_FIELD = "CLASS_FIELD"
@@ -62,18 +59,6 @@ class FinetuneAlgorithm(QgsProcessingAlgorithm):
 
     def displayName(self) -> str:  # noqa: N802 - QGIS API name
         return "Fine-tune model on labelled polygons"
-
-    def group(self) -> str:
-        return ""
-
-    def groupId(self) -> str:  # noqa: N802 - QGIS API name
-        return ""
-
-    def icon(self) -> QIcon:
-        return QIcon(str(ICON_PATH))
-
-    def svgIconPath(self) -> str:  # noqa: N802 - QGIS API name
-        return str(ICON_PATH)
 
     def tags(self) -> list[str]:
         return ["fine-tuning", "training", "labels", "deep learning", "segmentation", "onnx"]
@@ -115,18 +100,7 @@ class FinetuneAlgorithm(QgsProcessingAlgorithm):
                 parentLayerParameterName=self.LABELS,
             )
         )  # fmt: skip
-        default_model = next(iter(list_models()), None)
-        model = QgsProcessingParameterFile(
-            self.MODEL,
-            "Base model",
-            behavior=QgsProcessingParameterFile.Behavior.File,
-            fileFilter=MODEL_FILE_FILTER,
-            defaultValue=default_model.name if default_model else None,
-        )
-        model.setMetadata(
-            {"widget_wrapper": {"class": f"{__package__}.model_widget.ModelWidgetWrapper"}}
-        )
-        self.addParameter(model)
+        self.add_model_parameter(self.MODEL, "Base model")
         self.addParameter(
             QgsProcessingParameterNumber(
                 self.MINUTES, "Training time (minutes)",

@@ -11,7 +11,7 @@ from qgis.core import QgsSettings
 from qgis.PyQt.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QToolButton, QWidget
 
 from ..engine.jobs.model_catalog import list_models
-from .segment_algorithm import MODEL_FILE_FILTER, USER_MODELS_SETTING
+from .plugin_algorithm import MODEL_FILE_FILTER, USER_MODELS_SETTING
 
 BROWSE_SETTING = "aerial_segmentation/last_model_folder"
 

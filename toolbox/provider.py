@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
-ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
+from .plugin_algorithm import ICON_PATH
 
 
 class AerialSegmentationProvider(QgsProcessingProvider):

@@ -9,14 +9,12 @@ from typing import ClassVar
 
 from qgis.core import (
     QgsProcessing,
-    QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
@@ -25,7 +23,6 @@ from qgis.core import (
     QgsRasterLayer,
     QgsSettings,
 )
-from qgis.PyQt.QtGui import QIcon
 
 from ..engine.errors import EngineError
 from ..engine.jobs.dependencies import check_dependencies
@@ -51,10 +48,7 @@ from ..qgis_common.styling import (
 )
 from .job_runner import processing_error, run_in_processing
 from .option_parameters import add_option_parameters, options_from_parameters
-
-ICON_PATH = Path(__file__).resolve().parent.parent / "resources" / "icons" / "icon.svg"
-MODEL_FILE_FILTER = "ONNX models (*.onnx);;Torch checkpoints (*.pt *.pth);;All files (*)"
-USER_MODELS_SETTING = "aerial_segmentation/user_models_dir"  # the panel's "My models folder"
+from .plugin_algorithm import USER_MODELS_SETTING, PluginAlgorithm
 
 
 class KeptPostProcessor(QgsProcessingLayerPostProcessorInterface):
@@ -116,7 +110,7 @@ class ClassStylePostProcessor(KeptPostProcessor):
             add_result_layer(extra, layer, project)
 
 
-class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
+class SegmentRasterAlgorithm(PluginAlgorithm):
     INPUT = "INPUT"
     MODEL = "MODEL"
     OUTPUT = "OUTPUT"
@@ -131,18 +125,6 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
 
     def displayName(self) -> str:  # noqa: N802 - QGIS API name
         return "Segment raster"
-
-    def group(self) -> str:
-        return ""
-
-    def groupId(self) -> str:  # noqa: N802 - QGIS API name
-        return ""
-
-    def icon(self) -> QIcon:
-        return QIcon(str(ICON_PATH))
-
-    def svgIconPath(self) -> str:  # noqa: N802 - QGIS API name
-        return str(ICON_PATH)
 
     def tags(self) -> list[str]:
         return ["segmentation", "classification", "land cover", "deep learning", "onnx", "unet"]
@@ -179,21 +161,7 @@ class SegmentRasterAlgorithm(QgsProcessingAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API name
         self.addParameter(QgsProcessingParameterRasterLayer(self.INPUT, "Raster layer"))
-        default_model = next(iter(list_models()), None)
-        # A file parameter, so the value is a name or a path everywhere; the dialogs show a
-        # list of the known models with a browse button ("All files (*)" in the filter lets
-        # a bundled model's bare name through Processing's own value check).
-        model = QgsProcessingParameterFile(
-            self.MODEL,
-            "Model",
-            behavior=QgsProcessingParameterFile.Behavior.File,
-            fileFilter=MODEL_FILE_FILTER,
-            defaultValue=default_model.name if default_model else None,
-        )
-        model.setMetadata(
-            {"widget_wrapper": {"class": f"{__package__}.model_widget.ModelWidgetWrapper"}}
-        )
-        self.addParameter(model)
+        self.add_model_parameter(self.MODEL, "Model")
         add_option_parameters(self, SegmentationOptions, self.INPUT)
         self.addParameter(
             QgsProcessingParameterRasterDestination(

@@ -11,6 +11,15 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "prepare": ("trainer.commands.prepare", "cut ISPRS Potsdam/Vaihingen or a folder into tiles"),
     "train": ("trainer.commands.train", "train one phase from a TOML config (torchrun-ready)"),
+    "phases": ("trainer.commands.phases", "list the phase configs and the phase each starts from"),
+    "chain": (
+        "trainer.commands.chain",
+        "train a chain of phases, each from its parent's best; resumable",
+    ),
+    "report": (
+        "trainer.commands.report",
+        "a table of runs beside the study's, the paper's and the state of the art",
+    ),
     "evaluate": ("trainer.commands.evaluate", "score a model on the test split's whole images"),
     "models": ("trainer.commands.models", "parameters and GFLOPs per tile of each architecture"),
     "finetune": (

@@ -2,6 +2,7 @@
 
 Unknown keys are errors (a typo must not silently train with a default). ``--set
 section.key=value`` overrides any key from the command line, the value written as in TOML.
+A shipped config can be named without its folder and ``.toml`` (``cse_phase_1``).
 """
 
 from __future__ import annotations
@@ -21,9 +22,13 @@ CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 @dataclass
 class RunConfig:
     name: str = "run"
-    out_dir: str = "runs/run"
+    out_dir: str = "runs/run"  # the run folder; the folder holding it is the runs folder
     seed: int = 0
-    init: str = ""  # warm start: the previous phase's best checkpoint
+    # Warm start: ``parent`` names the config whose run (in the same runs folder) this one
+    # starts from, at its best checkpoint; ``init`` is a checkpoint path, relative to the runs
+    # folder unless absolute. ``--init`` on the command line overrides both.
+    parent: str = ""
+    init: str = ""
     device: str = "auto"  # auto | cpu | cuda
     deterministic: bool = False
     description: str = ""
@@ -52,30 +57,45 @@ class ModelConfig:
 @dataclass
 class OptimConfig:
     name: str = "adamw"  # adamw | sgd
-    lr: float | list[float] = 1e-4  # a number, or [lo, hi]: the study's slice(lo, hi)
-    layer_groups: int = 3
+    # A number (every parameter group at it), or [lo, hi]: fastai's slice(lo, hi), spread
+    # geometrically over the architecture's parameter groups (one group: hi). See optim.py.
+    lr: float | list[float] = 1e-4
     weight_decay: float = 5e-4
+    norm_bias_decay: bool = True  # false: no weight decay on norm layers and biases (fastai)
     momentum: float = 0.9  # SGD
     betas: list[float] = field(default_factory=lambda: [0.9, 0.99])
+    eps: float = 1e-8  # AdamW's epsilon (fastai's Adam: 1e-5)
     accumulate: int = 1  # gradient accumulation: effective batch = batch × accumulate × ranks
     grad_clip: float = 0.0
     schedule: str = "one_cycle"  # one_cycle | cosine | constant
+    # One-cycle as fastai's fit_one_cycle: cosine warm-up from lr/div_factor to lr over
+    # pct_start of the steps, cosine down to lr/final_div_factor; momentum (beta1) cycles
+    # moms[0] -> moms[1] -> moms[2] the opposite way.
     pct_start: float = 0.25
     div_factor: float = 25.0
     final_div_factor: float = 1e5
+    moms: list[float] = field(default_factory=lambda: [0.95, 0.85, 0.95])
     warmup_epochs: float = 0.0  # cosine only
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 50
-    amp: bool = True  # CUDA only: bf16 where supported, else fp16 with a grad scaler
+    epochs: int = 50  # the schedule's length; early stopping may end the run before
+    # Mixed precision: on CUDA bf16 where supported, else fp16 with a grad scaler; on a CPU
+    # bf16 where it is native (AVX512-BF16, AMX), else fp32 (trainer/precision.py).
+    amp: bool = True
     channels_last: bool = True
     compile: bool = False
-    monitor: str = "validation_miou5"
+    monitor: str = "validation_miou5"  # what picks best.pt
     monitor_mode: str = "max"
-    patience: int = 0  # early stopping after this many epochs without improvement; 0 = off
+    # Early stopping after `patience` epochs (0 = off) in which `early_stop_monitor` (default:
+    # the monitor) did not improve by more than min_delta, as fastai's EarlyStoppingCallback.
+    patience: int = 0
+    early_stop_monitor: str = ""
+    early_stop_mode: str = ""  # default: min for a loss, else monitor_mode
+    min_delta: float = 0.0
     plot_samples: int = 4
+    tensorboard: bool = False  # log to <run>/tensorboard (needs the tensorboard package)
 
 
 @dataclass
@@ -98,6 +118,11 @@ RENAMED_KEYS = {
     "val_batch_size": "validation_batch_size",
     "max_val_tiles": "max_validation_tiles",
 }
+# Keys that are gone, and why.
+REMOVED_KEYS = {
+    "layer_groups": "parameter groups follow fastai's split of the architecture (one group "
+    "for CSE-UNet, fastai's three for ResNet34-UNet): delete the key",
+}
 TEST_SPLIT = "test"
 
 
@@ -105,6 +130,7 @@ def _section(cls: type, values: dict, where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = set(values) - names
     renamed = [f"{k} is now {RENAMED_KEYS[k]}" for k in sorted(unknown) if k in RENAMED_KEYS]
+    renamed += [f"{k} is gone: {REMOVED_KEYS[k]}" for k in sorted(unknown) if k in REMOVED_KEYS]
     if renamed:
         raise ValueError(f"{where}: {'; '.join(renamed)}")
     if unknown:
@@ -138,6 +164,12 @@ def validate(config: Config, where: str) -> None:
         raise ValueError(f"{where}: [augment] flips must be d4, hflip or none")
     if config.train.monitor_mode not in ("max", "min"):
         raise ValueError(f"{where}: [train] monitor_mode must be max or min")
+    if config.train.early_stop_mode not in ("", "max", "min"):
+        raise ValueError(f"{where}: [train] early_stop_mode must be max or min")
+    if config.run.parent and config.run.init:
+        raise ValueError(f"{where}: [run] give parent (a phase) or init (a checkpoint), not both")
+    if len(config.optim.moms) != 3:
+        raise ValueError(f"{where}: [optim] moms is [start, middle, end], got {config.optim.moms}")
     if config.optim.accumulate < 1:
         raise ValueError(f"{where}: [optim] accumulate must be >= 1")
     if TEST_SPLIT in (config.data.validation_split, config.data.train_split):
@@ -167,10 +199,23 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
     return data
 
 
+def config_path(name: str | Path) -> Path:
+    """A config file by path, or a shipped config by name (with or without ``.toml``)."""
+    path = Path(name)
+    if path.is_file():
+        return path
+    for candidate in (CONFIG_DIR / path.name, CONFIG_DIR / f"{path.name}.toml"):
+        if candidate.is_file():
+            return candidate
+    names = ", ".join(p.stem for p in shipped_configs())
+    raise FileNotFoundError(
+        f"config '{name}' not found: give a TOML file's path or a shipped config's name "
+        f"({names}); `python -m trainer phases` lists them"
+    )
+
+
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
-    path = Path(path)
-    if not path.is_file() and (CONFIG_DIR / path.name).is_file():
-        path = CONFIG_DIR / path.name
+    path = config_path(path)
     with path.open("rb") as f:
         data = tomllib.load(f)
     return from_dict(apply_overrides(data, overrides or []), str(path))

@@ -21,7 +21,13 @@ from osgeo import gdal
 from . import plots
 from .data.labels import IGNORE_INDEX
 from .data.tiles import read_manifest
-from .metrics import confusion_metric, per_class_table, protocol_scores
+from .metrics import (
+    confusion_metric,
+    per_class_table,
+    protocol_scores,
+    study_scores,
+    with_undefined_code,
+)
 from .run_record import dataset_summary
 
 gdal.UseExceptions()
@@ -43,18 +49,17 @@ def _read_band(path: Path) -> np.ndarray:
 
 
 def _compared(prediction: Path, label: Path, scene: dict) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prediction and label as class tensors; pixels the engine left as nodata have no
-    prediction, so they leave the count."""
+    """Predicted and labelled classes of the pixels the engine predicted (those it left as
+    nodata leave the count); unlabelled pixels keep the ignore index."""
     predicted, target = _read_band(prediction), _read_band(label)
     if predicted.shape != target.shape:
         raise ValueError(
             f"{scene['name']}: prediction {predicted.shape} and label {target.shape} differ"
         )
-    target = np.where(predicted == IGNORE_INDEX, IGNORE_INDEX, target)
-    predicted = np.where(predicted == IGNORE_INDEX, 0, predicted)
+    scored = predicted != IGNORE_INDEX
     return (
-        torch.from_numpy(predicted.astype(np.int64)),
-        torch.from_numpy(target.astype(np.int64)),
+        torch.from_numpy(predicted[scored].astype(np.int64)),
+        torch.from_numpy(target[scored].astype(np.int64)),
     )
 
 
@@ -113,6 +118,8 @@ def evaluate(
         tta=tta,
     )  # fmt: skip
     metric = confusion_metric(len(class_names))
+    # The study's protocol: unlabelled pixels as one more code (see metrics.py).
+    codes_metric = confusion_metric(len(class_names) + 1, ignore_index=None)
     per_scene = {}
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="evaluate_") as tmp:
@@ -129,6 +136,7 @@ def evaluate(
             scene_metric = confusion_metric(len(class_names))
             scene_metric.update(predicted, target)
             metric.update(predicted, target)
+            codes_metric.update(predicted, with_undefined_code(target, len(class_names)))
             scene_scores = protocol_scores(scene_metric.compute(), class_names)
             per_scene[scene["name"]] = {k: v for k, v in scene_scores.items() if k != "classes"} | {
                 "seconds": round(result.seconds, 3),
@@ -136,6 +144,8 @@ def evaluate(
             }
     confusion = metric.compute()
     metrics = protocol_scores(confusion, class_names)
+    metrics |= {k.replace("test_", "", 1) + "_codes": v
+                for k, v in study_scores(codes_metric.compute(), "test").items()}  # fmt: skip
     metrics |= {
         "split": split,
         "scenes": len(scenes),

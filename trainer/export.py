@@ -212,7 +212,9 @@ def _export_dynamo(
             opset_version=opset,
             input_names=[INPUT_NAME],
             output_names=[OUTPUT_NAME],
-            dynamic_shapes={"x": axes},
+            # Positional (a tuple), not keyed by argument name: torch 2.6 wants the keys
+            # to be the input_names when both are given, newer torch the argument names.
+            dynamic_shapes=(axes,),
             external_data=False,
             verbose=False,
         )

@@ -1,11 +1,13 @@
 """The training loop: one code path for CPU, one GPU and torchrun's many.
 
-Per epoch: train with accumulation/AMP on augmented batches, validate on the validation split
-(carved from the training scenes; the test split is never opened here) into one confusion
-matrix (all-reduced across ranks), log a metrics.csv row, save ``last.pt`` (and ``best.pt``
-when the monitored metric improves), stop early after ``patience`` epochs without
-improvement. Checkpoints carry the run's record (``run_record.py``) for the model card.
-Only rank 0 writes.
+Before the first step the run prints its header (``run_header.py``). Per epoch: train with
+accumulation/AMP on augmented batches, validate on the validation split (carved from the
+training scenes; the test split is never opened here) into one confusion matrix with an
+extra code for unlabelled pixels (all-reduced across ranks), log a metrics.csv row, save
+``last.pt`` (everything to resume) and, when the monitored metric improves, ``best.pt``
+(weights and metadata only), stop early as configured, and update ``status.json``.
+Checkpoints carry the run's record (``run_record.py``) for the model card. Only rank 0
+writes.
 """
 
 from __future__ import annotations
@@ -30,12 +32,18 @@ from . import plots, run_record
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state, unwrap
 from .checkpoint import warm_start as load_warm_start
 from .config import Config
+from .data.style import style_bank
 from .data.tiles import TileDataset
 from .distributed import DistContext, all_reduce_sum, barrier, broadcast_flag
 from .losses import SegmentationLoss
 from .machine import describe_machine
-from .metrics import confusion_metric, epoch_scores
-from .optim import build_optimizer, build_scheduler
+from .metrics import confusion_metric, epoch_scores, with_undefined_code
+from .optim import build_optimizer, build_scheduler, parameter_groups
+from .phases import check_warm_start, warm_start_source
+from .precision import autocast, autocast_dtype
+from .run_folder import RunStatus, check_run_folder, clear_run, read_status, write_status
+from .run_header import header_lines
+from .tracking import Tracker, default_mode
 from .transforms import augment, normalise
 
 log = logging.getLogger(__name__)
@@ -114,9 +122,11 @@ class Trainer:
     config: Config
     ctx: DistContext = field(default_factory=DistContext)
     resume: bool = False
-    init: str = ""
+    init: str = ""  # --init: a checkpoint path, overriding the config's warm start
     command: str = ""  # the command line that started the run, for the record
     on_epoch_end: list[Callable[[Trainer, EpochResult], None]] = field(default_factory=list)
+    overwrite: bool = False  # replace a run already in the folder
+    dry_run: bool = False  # build everything, load no weights, touch no file
 
     def __post_init__(self) -> None:
         c = self.config
@@ -139,16 +149,20 @@ class Trainer:
         self.class_colors = [tuple(k["color"]) for k in manifest["classes"]]
         self.mean = torch.tensor(manifest["mean"], device=self.device)
         self.std = torch.tensor(manifest["std"], device=self.device)
+        self.style = style_bank(c.augment, manifest.get("resolution_cm"))  # training only
 
+        self.folder_state = self._check_folder()
         model, self.arch_args = build_model(c, manifest["channels"], len(self.class_names))
         self.notes: list[str] = []
-        if c.model.encoder_weights:
+        if c.model.encoder_weights and not self.dry_run:
             self.notes.append(load_encoder_weights(model, c.model.encoder_weights))
-        init = self.init or c.run.init
         self.previous_record: dict | None = None
-        if init and not self.resume:
-            started_from = load_warm_start(model, init, c.model.architecture)
-            self.notes += [f"warm start from {init}", *started_from.notes]
+        self.warm_start = None if self.resume else warm_start_source(c, self.init)
+        self.warm_start_text = self._warm_start_text()
+        if self.warm_start is not None and not self.dry_run:
+            check_warm_start(c, self.warm_start, from_cli=bool(self.init))
+            started_from = load_warm_start(model, self.warm_start, c.model.architecture)
+            self.notes += [f"warm start from {self.warm_start}", *started_from.notes]
             self.previous_record = started_from.run_record
         model.to(self.device)
         if c.train.channels_last:
@@ -169,28 +183,74 @@ class Trainer:
         self.train_loader = self._loader(self.train_set, train=True)
         self.validation_loader = self._loader(self.validation_set, train=False)
         self.steps_per_epoch = math.ceil(len(self.train_loader) / c.optim.accumulate)
-        self.optimizer, self.lrs = build_optimizer(self.model, c.optim)
+        self.groups = parameter_groups(self.model, c.model.architecture, c.optim.lr)
+        self.optimizer = build_optimizer(self.model, c.optim, self.groups)
         self.scheduler = build_scheduler(
-            self.optimizer, c.optim, self.lrs, c.train.epochs * self.steps_per_epoch,
-            self.steps_per_epoch,
-        )  # fmt: skip
-        self.amp_dtype = None
-        if c.train.amp and self.device.type == "cuda":
-            bf16 = torch.cuda.is_bf16_supported()
-            self.amp_dtype = torch.bfloat16 if bf16 else torch.float16
+            self.optimizer, c.optim, c.train.epochs * self.steps_per_epoch, self.steps_per_epoch
+        )
+        self.amp_dtype = autocast_dtype(self.device, c.train.amp)
         self.scaler = torch.amp.GradScaler(
             self.device.type, enabled=self.amp_dtype == torch.float16
         )
         self.epoch = 0  # epochs completed
         self.step = 0  # optimiser steps taken
         self.history: list[dict] = []
-        self.best: float | None = None
-        self.best_epoch = -1
-        self.bad_epochs = 0
+        t = c.train
+        self.best_tracker = Tracker(t.monitor, t.monitor_mode)
+        stop_key = t.early_stop_monitor or t.monitor
+        stop_mode = t.early_stop_mode or default_mode(stop_key, t.monitor_mode)
+        self.stop_tracker = Tracker(stop_key, stop_mode, t.min_delta)
+        self.stopped_early = False
         self.started = run_record.now()
         self.machines: list[dict] = []
+        self.tensorboard = None
         if self.resume:
             self._resume()
+
+    @property
+    def best(self) -> float | None:
+        return self.best_tracker.best
+
+    @property
+    def best_epoch(self) -> int:
+        return self.best_tracker.best_epoch
+
+    def _check_folder(self) -> str:
+        """The run folder's state in words; a folder the run may not use is an error
+        (reported, not raised, in a dry run)."""
+        try:
+            check_run_folder(self.out, self.resume, self.overwrite)
+        except ValueError as error:
+            if not self.dry_run:
+                raise
+            return f"REFUSED: {error}"
+        status = read_status(self.out)
+        if self.resume and status and status.state == "stopped early":
+            return (
+                f"stopped early after epoch {status.epoch}: a resume trains on only with "
+                "more [train] patience"
+            )
+        if self.resume and status:
+            return f"resumes after epoch {status.epoch}; {self.config.train.epochs} epochs now"
+        if self.overwrite and status:
+            return "replaces the run there (--overwrite)"
+        return "new run"
+
+    def _warm_start_text(self) -> str:
+        if self.resume:
+            return f"resumed from {self.ckpt_dir / 'last.pt'}"
+        if self.warm_start is None:
+            return "from scratch" + (
+                f" (encoder: {self.config.model.encoder_weights})"
+                if self.config.model.encoder_weights
+                else ""
+            )
+        source = self.config.run.parent and f", best of parent phase {self.config.run.parent}"
+        found = "" if self.warm_start.is_file() else " — MISSING"
+        return f"{self.warm_start}{source or ''}{found}"
+
+    def header(self) -> list[str]:
+        return header_lines(self)
 
     # --- data ------------------------------------------------------------------------
 
@@ -244,27 +304,35 @@ class Trainer:
         )
         return to_onnx_props(meta)
 
-    def _save(self, name: str, confusion: torch.Tensor) -> None:
-        save_checkpoint(
-            self.ckpt_dir / name,
+    def _save(self, name: str, confusion: torch.Tensor, resumable: bool) -> None:
+        """``last.pt`` holds all a resume needs; ``best.pt`` only the weights and what
+        describes them (a third of the size: no optimiser moments)."""
+        n = len(self.class_names)
+        content = dict(
             model=unwrap(self.model).state_dict(),
             architecture=self.config.model.architecture,
             architecture_args=self.arch_args,
             metadata=self.metadata(),
-            optimizer=self.optimizer.state_dict(),
-            scheduler=self.scheduler.state_dict(),
-            scaler=self.scaler.state_dict(),
-            rng=rng_state(),
             epoch=self.epoch,
             step=self.step,
             config=self.config.to_dict(),
             history=self.history,
             best=self.best,
             best_epoch=self.best_epoch,
-            bad_epochs=self.bad_epochs,
-            validation_confusion=confusion,
+            validation_confusion=confusion[:n, :n],
+            validation_confusion_codes=confusion,
             run_record=self.run_record(),
-        )
+        )  # fmt: skip
+        if resumable:
+            content |= dict(
+                optimizer=self.optimizer.state_dict(),
+                scheduler=self.scheduler.state_dict(),
+                scaler=self.scaler.state_dict(),
+                rng=rng_state(),
+                best_tracker=self.best_tracker.state(),
+                stop_tracker=self.stop_tracker.state(),
+            )  # fmt: skip
+        save_checkpoint(self.ckpt_dir / name, **content)
 
     def run_record(self) -> dict:
         phase = run_record.phase_record(
@@ -275,21 +343,34 @@ class Trainer:
             started=self.started,
             command=self.command,
             machines=self.machines,
+            warm_start=str(self.warm_start or ""),
         )
         return run_record.extend(self.previous_record, phase)
 
     def _resume(self) -> None:
         path = self.ckpt_dir / "last.pt"
         ckpt = load_checkpoint(path, map_location=self.device)
+        if "best_tracker" not in ckpt:
+            raise ValueError(
+                f"{path} was written by an older trainer (another schedule and trackers): "
+                "start the run afresh with --overwrite"
+            )
         unwrap(self.model).load_state_dict(ckpt["model"])
+        # The config's rates and decay hold, should they have changed since the run began.
+        configured = [(g["max_lr"], g["weight_decay"]) for g in self.optimizer.param_groups]
         self.optimizer.load_state_dict(ckpt["optimizer"])
+        for group, (max_lr, decay) in zip(self.optimizer.param_groups, configured):
+            group["max_lr"], group["weight_decay"] = max_lr, decay
         self.scheduler.load_state_dict(ckpt["scheduler"])
         self.scaler.load_state_dict(ckpt["scaler"])
         set_rng_state(ckpt["rng"])
         self.epoch, self.step = ckpt["epoch"], ckpt["step"]
         self.history = list(ckpt["history"])
-        self.best, self.best_epoch = ckpt["best"], ckpt["best_epoch"]
-        self.bad_epochs = ckpt["bad_epochs"]
+        self.best_tracker.load(ckpt["best_tracker"])
+        self.stop_tracker.load(ckpt["stop_tracker"])
+        # Stopped early stays stopped, unless the config now allows more patience.
+        patience = self.config.train.patience
+        self.stopped_early = bool(patience) and self.stop_tracker.bad_epochs >= patience
         record = ckpt.get("run_record") or {"phases": [{}]}
         self.previous_record = {"phases": record["phases"][:-1]}
         self.started = record["phases"][-1].get("started", self.started)
@@ -299,15 +380,13 @@ class Trainer:
     # --- one epoch -------------------------------------------------------------------
 
     def _autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast("cuda", dtype=self.amp_dtype)
+        return autocast(self.device, self.amp_dtype)
 
     def _prepare_batch(self, images, labels, generator=None):
         images = images.to(self.device, non_blocking=True).float() / 255.0
         labels = labels.to(self.device, non_blocking=True).long()
         if generator is not None:
-            images, labels = augment(images, labels, self.config.augment, generator)
+            images, labels = augment(images, labels, self.config.augment, generator, self.style)
         images = normalise(images, self.mean, self.std)
         if self.config.train.channels_last:
             images = images.contiguous(memory_format=torch.channels_last)
@@ -348,8 +427,9 @@ class Trainer:
                 self.scaler.step(self.optimizer)
                 self.scaler.update()
                 self.optimizer.zero_grad(set_to_none=True)
-                if self.step < self.steps_per_epoch * c.train.epochs:
-                    self.scheduler.step()
+                if self.tensorboard:
+                    self.tensorboard.step(self.step, loss.item(), self.optimizer.param_groups)
+                self.scheduler.step()
                 self.step += 1
             total += loss.detach()
             count += 1
@@ -360,9 +440,13 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self, keep_samples: int = 0) -> tuple[float, torch.Tensor, tuple | None]:
-        """Loss and confusion matrix on the validation split: what picks the best epoch."""
+        """Loss and confusion matrix on the validation split: what picks the best epoch.
+
+        The matrix has one more code than there are classes, the last for pixels labelled
+        without class: the study's "undefined" code (see metrics.py)."""
         self.net.eval()
-        metric = confusion_metric(len(self.class_names)).to(self.device)
+        classes = len(self.class_names)
+        metric = confusion_metric(classes + 1, ignore_index=None).to(self.device)
         total = torch.zeros(2, device=self.device)
         samples = None
         for images_u8, labels in self.validation_loader:
@@ -374,7 +458,7 @@ class Trainer:
             valid = (labels != self.config.loss.ignore_index).sum()
             total += torch.stack([loss * valid, valid.float()])
             predictions = logits.argmax(1)
-            metric.update(predictions, labels)
+            metric.update(predictions, with_undefined_code(labels, classes))
             if keep_samples and samples is None:
                 samples = (
                     images_u8[:keep_samples].numpy(),
@@ -387,8 +471,7 @@ class Trainer:
 
     # --- the run ---------------------------------------------------------------------
 
-    def _monitor_value(self, row: dict) -> float:
-        key = self.config.train.monitor
+    def _metric(self, row: dict, key: str) -> float:
         if key not in row:
             fallback = f"validation_miou{len(self.class_names)}"
             if key != "validation_loss" and fallback in row:
@@ -397,53 +480,66 @@ class Trainer:
                 raise KeyError(f"[train] monitor '{key}' is none of {sorted(row)}")
         return row[key]
 
-    def _improved(self, value: float) -> bool:
-        if self.best is None or math.isnan(self.best):
-            return not math.isnan(value)
-        if self.config.train.monitor_mode == "max":
-            return value > self.best
-        return value < self.best
+    def _begin(self) -> None:
+        """Header, run folder and logs, once before the first epoch (rank 0 writes)."""
+        c = self.config
+        for line in self.header():
+            log.info(line)
+        if not self.ctx.is_main:
+            return
+        if self.overwrite:
+            clear_run(self.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        (self.out / "config.resolved.json").write_text(json.dumps(c.to_dict(), indent=1))
+        for note in self.notes:
+            log.info(note)
+        if c.train.tensorboard:
+            from .tensorboard_log import TensorBoardLog
+
+            names = [g.name for g in self.groups]
+            self.tensorboard = TensorBoardLog(self.out / "tensorboard", names)
+
+    def _epoch_row(self, train_loss: float, validation_loss: float, confusion, started) -> dict:
+        return {
+            "epoch": self.epoch,
+            "step": self.step,
+            "lr": self.optimizer.param_groups[-1]["lr"],
+            "train_loss": train_loss,
+            "validation_loss": validation_loss,
+            **epoch_scores(confusion, self.class_names),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+
+    def _status(self) -> RunStatus:
+        done = self.epoch >= self.config.train.epochs
+        state = "stopped early" if self.stopped_early else "finished" if done else "running"
+        return RunStatus(
+            self.config.run.name, state, self.epoch, self.config.train.epochs,
+            self.best_epoch, self.config.train.monitor, self.best,
+        )  # fmt: skip
 
     def fit(self) -> list[dict]:
         c = self.config
-        if self.ctx.is_main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            (self.out / "config.resolved.json").write_text(json.dumps(c.to_dict(), indent=1))
-            for note in self.notes:
-                log.info(note)
+        if self.dry_run:
+            raise RuntimeError("a dry run only describes the run: build the Trainer without it")
+        self._begin()
         machine = describe_machine()
         if machine not in self.machines:
             self.machines.append(machine)
-        stopped = False
-        while self.epoch < c.train.epochs and not stopped:
+        while self.epoch < c.train.epochs and not self.stopped_early:
             started = time.perf_counter()
             train_loss = self.train_epoch()
             validation_loss, confusion, samples = self.validate(c.train.plot_samples)
             self.epoch += 1
-            row = {
-                "epoch": self.epoch,
-                "step": self.step,
-                "lr": self.optimizer.param_groups[-1]["lr"],
-                "train_loss": train_loss,
-                "validation_loss": validation_loss,
-                **epoch_scores(confusion, self.class_names),
-                "seconds": round(time.perf_counter() - started, 3),
-            }
+            row = self._epoch_row(train_loss, validation_loss, confusion, started)
             self.history.append(row)
-            value = self._monitor_value(row)
-            improved = self._improved(value)
-            if improved:
-                self.best, self.best_epoch, self.bad_epochs = value, self.epoch, 0
-            else:
-                self.bad_epochs += 1
-            stopped = bool(c.train.patience) and self.bad_epochs >= c.train.patience
-            stopped = broadcast_flag(stopped, self.device)
+            value = self._metric(row, c.train.monitor)
+            improved = self.best_tracker.update(value, self.epoch)
+            self.stop_tracker.update(self._metric(row, self.stop_tracker.key), self.epoch)
+            stopped = bool(c.train.patience) and self.stop_tracker.bad_epochs >= c.train.patience
+            self.stopped_early = broadcast_flag(stopped, self.device)
             if self.ctx.is_main:
-                self._write_csv()
-                self._save("last.pt", confusion)
-                if improved:
-                    self._save("best.pt", confusion)
-                    self._plot_epoch(confusion, samples, "best")
+                self._record_epoch(row, confusion, samples, improved)
                 log.info(
                     "epoch %d: train_loss %.4f validation_loss %.4f %s %.4f",
                     self.epoch, train_loss, validation_loss, c.train.monitor, value,
@@ -454,9 +550,24 @@ class Trainer:
                 callback(self, result)
         if self.ctx.is_main and self.history:
             plots.learning_curves(self.history, self.out / "learning_curves.png")
-            if stopped:
+            if self.stopped_early:
                 log.info("early stop after epoch %d (best epoch %d)", self.epoch, self.best_epoch)
+        if self.tensorboard:
+            self.tensorboard.close()
         return self.history
+
+    def _record_epoch(self, row: dict, confusion, samples, improved: bool) -> None:
+        self._write_csv()
+        self._save("last.pt", confusion, resumable=True)
+        if improved:
+            self._save("best.pt", confusion, resumable=False)
+            self._plot_epoch(confusion[: len(self.class_names), : len(self.class_names)],
+                             samples, "best")  # fmt: skip
+        write_status(self.out, self._status())
+        if self.tensorboard:
+            self.tensorboard.epoch(self.epoch, row)
+            if improved and samples is not None:
+                self.tensorboard.samples(self.epoch, samples, self.class_colors)
 
     def _write_csv(self) -> None:
         keys = list(dict.fromkeys(k for row in self.history for k in row))

@@ -1,10 +1,13 @@
-"""Segmentation scores from one confusion matrix, under both protocols of the literature.
+"""Segmentation scores from one confusion matrix, under the protocols of the literature.
 
-The CSE-UNet paper leaves clutter out (5 classes); the AGH study averaged all codes. Both
-come from the same matrix here: ``cm[t, p]`` counts pixels of true class t predicted as p,
-ignore-index pixels never enter it. Under the 5-class protocol the excluded class's pixels
-(by their label) leave OA, and the means run over the other classes; predictions of the
-excluded class on other pixels still count as errors.
+The CSE-UNet paper leaves clutter out (5 classes); ISPRS tables also give all 6 classes; the
+AGH study averaged 7 codes: the 6 classes and the "undefined" code of unlabelled pixels, with
+fastai's ``JaccardCoeffMulti``. All come from one matrix here: ``cm[t, p]`` counts pixels of
+true class t predicted as p. The training loop keeps a matrix with one extra code, the last,
+for pixels labelled without class (the ignore index); the class scores read the classes'
+block of it, so unlabelled pixels never enter them. Under the 5-class protocol the excluded
+class's pixels (by their label) leave OA, and the means run over the other classes;
+predictions of the excluded class on other pixels still count as errors.
 """
 
 from __future__ import annotations
@@ -18,9 +21,50 @@ from torchmetrics.classification import MulticlassConfusionMatrix
 from .data.labels import IGNORE_INDEX
 
 
-def confusion_metric(classes: int, ignore_index: int = IGNORE_INDEX) -> MulticlassConfusionMatrix:
+def confusion_metric(
+    classes: int, ignore_index: int | None = IGNORE_INDEX
+) -> MulticlassConfusionMatrix:
     """Accumulates one matrix over a whole evaluation; synced across ranks on compute()."""
     return MulticlassConfusionMatrix(classes, ignore_index=ignore_index, validate_args=False)
+
+
+def with_undefined_code(labels: torch.Tensor, classes: int) -> torch.Tensor:
+    """Labels with the ignore index as code ``classes``: the study's "undefined" code."""
+    return labels.masked_fill(labels == IGNORE_INDEX, classes)
+
+
+def jaccard_coeff_multi(cm: np.ndarray | torch.Tensor) -> float:
+    """fastai's JaccardCoeffMulti over every code of ``cm``: per code, intersection over
+    union of prediction and target accumulated over the whole set; a code that neither
+    occurs nor is predicted is left out of the mean (NaN, then nanmean)."""
+    cm = _as_array(cm)
+    tp = np.diag(cm)
+    union = cm.sum(0) + cm.sum(1) - tp
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.where(union > 0, tp / union, np.nan)
+    return float(np.nanmean(iou)) if np.isfinite(iou).any() else float("nan")
+
+
+def study_scores(cm_codes: np.ndarray | torch.Tensor, prefix: str = "validation") -> dict:
+    """The study's table columns from the matrix with the undefined code: fastai's pixel
+    accuracy, DiceMulti and JaccardCoeffMulti over all codes (e.g. ``validation_jaccard7``)."""
+    cm = _as_array(cm_codes)
+    codes = len(cm)
+    tp = np.diag(cm)
+    total = cm.sum()
+    denominator = cm.sum(0) + cm.sum(1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dice = np.where(denominator > 0, 2 * tp / denominator, np.nan)
+    return {
+        f"{prefix}_accuracy{codes}": float(tp.sum() / total) if total else float("nan"),
+        f"{prefix}_dice{codes}": float(np.nanmean(dice)) if np.isfinite(dice).any() else np.nan,
+        f"{prefix}_jaccard{codes}": jaccard_coeff_multi(cm),
+    }
+
+
+def _as_array(cm: np.ndarray | torch.Tensor) -> np.ndarray:
+    cm = cm.detach().cpu().numpy() if isinstance(cm, torch.Tensor) else np.asarray(cm)
+    return cm.astype(np.float64)
 
 
 @dataclass(frozen=True)
@@ -41,8 +85,7 @@ def scores(cm: np.ndarray | torch.Tensor, exclude: tuple[int, ...] = ()) -> Scor
     A class that never occurs and is never predicted has no IoU (NaN) and no share in the
     means, as usual in the benchmark tables.
     """
-    cm = cm.detach().cpu().numpy() if isinstance(cm, torch.Tensor) else np.asarray(cm)
-    cm = cm.astype(np.float64)
+    cm = _as_array(cm)
     tp = np.diag(cm)
     fp = cm.sum(0) - tp
     fn = cm.sum(1) - tp
@@ -77,12 +120,14 @@ def protocol_scores(
 
 
 def epoch_scores(
-    cm: torch.Tensor, class_names: list[str], prefix: str = "validation"
+    cm_codes: torch.Tensor, class_names: list[str], prefix: str = "validation"
 ) -> dict[str, float]:
-    """The flat numbers logged per epoch (metrics.csv): validation_oa, validation_miou6/5,
-    validation_mf1_6/5 (with clutter left out in the 5-class ones)."""
-    full = scores(cm)
+    """The flat numbers logged per epoch (metrics.csv) from the matrix with the undefined
+    code: validation_oa, validation_miou6/5, validation_mf1_6/5 (with clutter left out in
+    the 5-class ones), and the study's validation_accuracy7, _dice7 and _jaccard7."""
     n = len(class_names)
+    cm = cm_codes[:n, :n]
+    full = scores(cm)
     flat = {f"{prefix}_oa": full.oa, f"{prefix}_miou{n}": full.miou, f"{prefix}_mf1_{n}": full.mf1}
     names_lower = [name.lower() for name in class_names]
     if "clutter" in names_lower:
@@ -92,7 +137,7 @@ def epoch_scores(
             f"{prefix}_miou{n - 1}": part.miou,
             f"{prefix}_mf1_{n - 1}": part.mf1,
         })  # fmt: skip
-    return flat
+    return flat | study_scores(cm_codes, prefix)
 
 
 def per_class_table(result: dict) -> str:
@@ -106,6 +151,14 @@ def per_class_table(result: dict) -> str:
                 f"| **mean, {label}** (OA {_pct(result[f'oa_{suffix}'])}) | "
                 f"{_pct(result[f'miou_{suffix}'])} | {_pct(result[f'mf1_{suffix}'])} |"
             )
+    codes = next((k for k in result if k.startswith("jaccard") and k.endswith("_codes")), None)
+    if codes:
+        n = codes[len("jaccard") : -len("_codes")]
+        lines.append(
+            f"| **the study's {n} codes**, classes and undefined (fastai JaccardCoeffMulti / "
+            f"DiceMulti; accuracy {_pct(result[f'accuracy{n}_codes'])}) | "
+            f"{_pct(result[codes])} | {_pct(result[f'dice{n}_codes'])} |"
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -125,11 +125,8 @@ def _phase_lines(index: int, phase: dict) -> list[str]:
     history = ", ".join(
         f"{row['epoch']}: {_pct(row.get(monitor))}" for row in phase["history"]
     )  # fmt: skip
-    start = (
-        f"warm start from `{config['run']['init']}`"
-        if config["run"].get("init")
-        else "from scratch"
-    )
+    source = phase.get("warm_start") or config["run"].get("init")
+    start = f"warm start from `{source}`" if source else "from scratch"
     lines = [
         f"### Phase {index + 1}: {phase['name']}",
         f"- {phase.get('description') or config['run'].get('description', '')}".rstrip(),
@@ -251,7 +248,8 @@ def _finetune_section(record: dict, meta: ModelMetadata) -> list[str]:
         f"around labelled pixels, batch {plan['batch_size']}, AdamW lr {plan['learning_rate']:g} "
         f"(warm-up, cosine), BatchNorm statistics frozen",
         f"- {history[-1]['epoch']} epochs of {plan['steps_per_epoch']} steps in "
-        f"{_duration(record['seconds'])} on {record['device']}, stopped by the "
+        f"{_duration(record['seconds'])} on {record['device']} "
+        f"({record.get('precision', 'fp32')}), stopped by the "
         f"{record['stopped_by']} budget; kept epoch {record['best_epoch']}, the best on the "
         "held-out polygons",
         f"- Machine: {machine_line(record['machine'])}",

@@ -25,7 +25,12 @@ def learning_curves(history: list[dict], path: Path) -> None:
     ax_loss.set_title("loss")
     ax_loss.legend()
     metric_keys = sorted(
-        {k for h in history for k in h if k.startswith(("validation_miou", "validation_oa"))}
+        {
+            k
+            for h in history
+            for k in h
+            if k.startswith(("validation_miou", "validation_oa", "validation_jaccard"))
+        }
     )
     for key in metric_keys:
         ax_metric.plot(epochs, [h.get(key, np.nan) for h in history], marker="o", label=key)

@@ -48,6 +48,7 @@ def phase_record(
     started: str,
     command: str,
     machines: list[dict],
+    warm_start: str = "",
 ) -> dict:
     """One phase: what it was told to do, what it saw, what came out, where and how long."""
     monitor = config["train"]["monitor"]
@@ -55,6 +56,7 @@ def phase_record(
         "name": config["run"]["name"],
         "description": config["run"].get("description", ""),
         "command": command,
+        "warm_start": warm_start,
         "config": config,
         "data": dataset_summary(manifest, config["data"]["dir"]),
         "monitor": monitor,

@@ -2,24 +2,60 @@
 
 Drawing every random number from a generator seeded by (seed, epoch, rank) makes a resumed
 run see exactly the augmentations an uninterrupted one would, with any number of workers.
+
+Two families: the paper's (flips, random rescale, linear brightness/contrast) and fastai's
+batch transforms that the study trained with (``Dihedral`` and ``aug_transforms``: flip,
+rotation, zoom about a random centre and perspective warp in one resampling with reflection
+padding, labels nearest; then brightness and contrast in logit space). See
+``fastai_affine.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 
 from .data.labels import IGNORE_INDEX
+from .fastai_affine import affine_batch, lighting_batch
+
+if TYPE_CHECKING:
+    from .data.style import StyleBank
 
 
 @dataclass
 class AugmentConfig:
     flips: str = "d4"  # d4 (dihedral: flips + 90° rotations) | hflip | none
+    flips_p: float = 1.0  # chance that `flips` applies at all (fastai's Dihedral(): 0.5)
+    hflip_p: float = 0.0  # chance of a further horizontal flip (fastai aug_transforms: 0.5)
     scale: list[float] = field(default_factory=lambda: [0.5, 2.0])  # [] = off
     brightness: float = 0.2  # ± fraction added to [0, 1] pixels
     contrast: float = 0.2  # ± fraction of contrast around each image's mean
+    # fastai's aug_transforms (0 / [] = off): rotation up to `rotate` degrees, zoom in
+    # [zoom[0], zoom[1]] and warp of `warp` magnitude, each with chance p_affine; brightness
+    # and contrast of `lighting`, each with chance p_lighting.
+    rotate: float = 0.0
+    zoom: list[float] = field(default_factory=list)
+    warp: float = 0.0
+    p_affine: float = 0.75
+    lighting: float = 0.0
+    p_lighting: float = 0.75
+    # Style adaptation (trainer/data/style.py): a folder of the user's unlabelled
+    # orthophotos whose colour and light are mixed into training tiles ("" = off).
+    style_dir: str = ""
+    style_method: str = "fda"  # fda (Fourier amplitude swap) | histogram
+    style_probability: float = 0.5  # share of training tiles styled
+    style_beta: float = 0.01  # FDA: half-side of the swapped low-frequency square / tile side
+
+    def __post_init__(self) -> None:
+        if self.style_method not in ("fda", "histogram"):
+            raise ValueError("[augment] style_method must be fda or histogram")
+        if not 0 <= self.style_probability <= 1:
+            raise ValueError("[augment] style_probability must lie in [0, 1]")
+        if not 0 <= self.style_beta <= 0.5:
+            raise ValueError("[augment] style_beta must lie in [0, 0.5]")
 
 
 def d4(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -75,8 +111,12 @@ def augment(
     labels: torch.Tensor,
     config: AugmentConfig,
     generator: torch.Generator,
+    style: StyleBank | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Float [0, 1] images (N, C, H, W) and labels (N, H, W) -> augmented copies."""
+    """Float [0, 1] images (N, C, H, W) and labels (N, H, W) -> augmented copies; with a
+    style bank, some images first take the colour and light of the user's imagery."""
+    if style is not None:
+        images = style.apply(images, generator)
     out_images, out_labels = [], []
     for image, label in zip(images, labels):
         if config.brightness or config.contrast:
@@ -84,14 +124,33 @@ def augment(
             c = 1 + _uniform(generator, -config.contrast, config.contrast)
             mean = image.mean(dim=(1, 2), keepdim=True)
             image = ((image - mean) * c + mean + b).clamp(0, 1)
-        if config.flips == "d4":
-            k = int(torch.randint(0, 8, (), generator=generator))
-            image, label = d4(image, k), d4(label, k)
-        elif config.flips == "hflip" and float(torch.rand((), generator=generator)) < 0.5:
-            image, label = image.flip(-1), label.flip(-1)
+        image, label = _flip(image, label, config, generator)
         if config.scale:
             factor = _uniform(generator, config.scale[0], config.scale[1])
             image, label = _rescale(image, label, factor, generator)
         out_images.append(image)
         out_labels.append(label)
-    return torch.stack(out_images), torch.stack(out_labels)
+    images, labels = torch.stack(out_images), torch.stack(out_labels)
+    if config.rotate or config.zoom or config.warp:
+        images, labels = affine_batch(images, labels, config, generator)
+    if config.lighting:
+        images = lighting_batch(images, config.lighting, config.p_lighting, generator)
+    return images, labels
+
+
+def _chance(generator: torch.Generator, p: float) -> bool:
+    return p >= 1 or float(torch.rand((), generator=generator)) < p
+
+
+def _flip(
+    image: torch.Tensor, label: torch.Tensor, config: AugmentConfig, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    if config.flips == "d4" and _chance(generator, config.flips_p):
+        k = int(torch.randint(0, 8, (), generator=generator))
+        image, label = d4(image, k), d4(label, k)
+    elif config.flips == "hflip" and _chance(generator, config.flips_p):
+        if float(torch.rand((), generator=generator)) < 0.5:
+            image, label = image.flip(-1), label.flip(-1)
+    if config.hflip_p and float(torch.rand((), generator=generator)) < config.hflip_p:
+        image, label = image.flip(-1), label.flip(-1)
+    return image, label

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from qgis.core import (
     Qgis,
-    QgsApplication,
     QgsCoordinateTransform,
     QgsMapLayerProxyModel,
     QgsMessageLog,
@@ -28,17 +27,12 @@ from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QFormLayout,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
-    QProgressBar,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -71,6 +65,7 @@ from ..qgis_common.styling import (
 from .band_picker import BandPicker
 from .option_form import OptionForm, narrow_combo
 from .output_box import OutputBox
+from .panel_parts import DependencyBox, JobFooter, form_in, push_message, scrolling_page
 from .panel_text import (
     describe_devices,
     extra_outputs_text,
@@ -98,7 +93,6 @@ class SegmentationDock(QgsDockWidget):
         self.iface = iface
         self.bundled_models_dir = bundled_models_dir or model_catalog.BUNDLED_MODELS_DIR
         self.settings = QgsSettings()
-        self.task: JobTask | None = None
         self.last_outcome = None
         self.model_error = ""  # why the selected model cannot be used ("" when it can)
         self._blocker_shown = False  # the status line says why Run is disabled
@@ -126,20 +120,14 @@ class SegmentationDock(QgsDockWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
 
-        self.dependency_box = QGroupBox("Missing dependencies")
+        self.dependency_box = DependencyBox("Missing dependencies")
         self.dependency_box.setObjectName("dependencyBox")
-        dep_layout = QVBoxLayout(self.dependency_box)
-        self.dependency_label = QLabel()
-        self.dependency_label.setWordWrap(True)
-        self.dependency_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.copy_command_button = QPushButton("Copy install command")
-        self.copy_command_button.clicked.connect(self.copy_install_command)
-        dep_layout.addWidget(self.dependency_label)
-        dep_layout.addWidget(self.copy_command_button)
+        self.dependency_label = self.dependency_box.label
+        self.copy_command_button = self.dependency_box.copy_button
         layout.addWidget(self.dependency_box)
 
         inputs = QGroupBox("Input")
-        form = self._form(inputs)
+        form = form_in(inputs)
         self.layer_combo = QgsMapLayerComboBox()
         self.layer_combo.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
         self.layer_combo.setExcludedProviders(REMOTE_RASTER_PROVIDERS)
@@ -179,7 +167,7 @@ class SegmentationDock(QgsDockWidget):
         layout.addWidget(model_box)
 
         options = QGroupBox("Options")
-        form = self._form(options)
+        form = form_in(options)
         self.option_form = OptionForm(SegmentationOptions, form)
         self.device_combo = self.option_form.widget("device")
         self.device_label = QLabel("Detecting…")
@@ -191,7 +179,7 @@ class SegmentationDock(QgsDockWidget):
         layout.addWidget(options)
 
         area = QGroupBox("Area")
-        form = self._form(area)
+        form = form_in(area)
         self.area_combo = narrow_combo(QComboBox())
         for key, label in AREAS:
             self.area_combo.addItem(label, key)
@@ -221,51 +209,23 @@ class SegmentationDock(QgsDockWidget):
         layout.addWidget(self.result_box)
         layout.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-        self.scroll_area = scroll
-
         # Run, Cancel and progress stay below the scrolling part: always in view.
-        footer = QWidget()
-        footer.setObjectName("footer")
-        foot = QVBoxLayout(footer)
-        run_row = QHBoxLayout()
-        self.run_button = QPushButton("Run")
+        self.footer = JobFooter("Run")
+        self.footer.setObjectName("footer")
+        self.footer.set_idle_callback(self._update_run_state)
+        self.run_button = self.footer.run_button
         self.run_button.setObjectName("runButton")
         self.run_button.clicked.connect(self.run_segmentation)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_segmentation)
+        self.cancel_button = self.footer.cancel_button
+        self.progress_bar = self.footer.progress_bar
+        self.status_label = self.footer.status_label
         self.diagnostics_button = QPushButton("Diagnostics")
         self.diagnostics_button.setToolTip(
             "Copy versions, execution providers and GPU detection to the clipboard"
         )
         self.diagnostics_button.clicked.connect(self.copy_diagnostics)
-        run_row.addWidget(self.run_button)
-        run_row.addWidget(self.cancel_button)
-        run_row.addStretch(1)
-        run_row.addWidget(self.diagnostics_button)
-        foot.addLayout(run_row)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 100)
-        self.progress_bar.setValue(0)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        # Long file names wrap or are cut, never widen the panel.
-        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status_label.setMinimumWidth(1)
-        foot.addWidget(self.progress_bar)
-        foot.addWidget(self.status_label)
-
-        container = QWidget()
-        outer = QVBoxLayout(container)
-        outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        outer.addWidget(scroll, 1)
-        outer.addWidget(footer)
+        self.footer.buttons.addWidget(self.diagnostics_button)
+        container, self.scroll_area = scrolling_page(body, self.footer)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(container, "Segment")
@@ -274,12 +234,10 @@ class SegmentationDock(QgsDockWidget):
         self.tabs.addTab(self.teach, "Teach")
         self.setWidget(self.tabs)
 
-    @staticmethod
-    def _form(box: QGroupBox) -> QFormLayout:
-        form = QFormLayout(box)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        return form
+    @property
+    def task(self) -> JobTask | None:
+        """The segmentation running now, if any."""
+        return self.footer.task
 
     # ---- settings -----------------------------------------------------------------------
     def _setting(self, key: str, default, kind=str):
@@ -438,9 +396,7 @@ class SegmentationDock(QgsDockWidget):
     # ---- dependencies and diagnostics ---------------------------------------------------
     def _show_dependencies(self) -> None:
         report = self.dependencies
-        self.dependency_box.setVisible(not report.ok)
-        self.dependency_label.setText(report.message())
-        self.copy_command_button.setVisible(bool(report.install_command))
+        self.dependency_box.show_report(report)
         if report.ok:
             if self._devices is not None:
                 self.device_label.setText(describe_devices(self._devices))
@@ -462,7 +418,7 @@ class SegmentationDock(QgsDockWidget):
         QTimer.singleShot(0, self.detect_devices)
 
     def copy_install_command(self) -> None:
-        QGuiApplication.clipboard().setText(self.dependencies.install_command)
+        self.dependency_box.copy_command()
 
     def copy_diagnostics(self) -> str:
         text = diagnostics_text(self.dependencies)
@@ -601,38 +557,18 @@ class SegmentationDock(QgsDockWidget):
             self._replacing = [layer.id() for layer in showing]
         self.save_settings()
         self._input_layer_id = self.layer_combo.currentLayer().id()
+        self._clear_result()
         task = JobTask(SegmentJob(request))
-        task.progressChanged.connect(lambda value: self.progress_bar.setValue(int(value)))
-        task.stage.connect(self.status_label.setText)
-        task.done.connect(self._task_done)
-        self.task = task
-        self._set_running(True)
-        self.status_label.setText(f"Segmenting {request.input_name}…")
-        QgsApplication.taskManager().addTask(task)
-        return task
+        return self.footer.start(task, f"Segmenting {request.input_name}…", self._task_done)
 
     def cancel_segmentation(self) -> None:
-        if self.task is not None:
-            self.status_label.setText("Cancelling…")
-            self.task.cancel()
-
-    def _set_running(self, running: bool) -> None:
-        self.cancel_button.setEnabled(running)
-        if running:
-            self.run_button.setEnabled(False)
-            self.progress_bar.setValue(0)
-            self._clear_result()
-        else:
-            self._update_run_state()
+        self.footer.cancel()
 
     def _task_done(self, outcome) -> None:
-        self.task = None
         self.last_outcome = outcome
-        self._set_running(False)
         if outcome.status == "ok":
             result: SegmentJobResult = outcome.result
             self.result_layer_ids = self._add_result_layers(result)
-            self.progress_bar.setValue(100)
             self.status_label.setText(
                 f"Done: {Path(result.output_path).name} ({str(result.engine.device).upper()}, "
                 f"{result.engine.seconds:.1f} s)"
@@ -646,12 +582,8 @@ class SegmentationDock(QgsDockWidget):
             for detail in result.engine.details:
                 QgsMessageLog.logMessage(detail, LOG_TAG, Qgis.MessageLevel.Info)
         elif outcome.status == "cancelled":
-            self.progress_bar.setValue(0)
-            self.status_label.setText(outcome.message)
             self._message(outcome.message, Qgis.MessageLevel.Info, duration=5)
         else:
-            self.progress_bar.setValue(0)
-            self.status_label.setText(outcome.message)
             self._message(outcome.message, Qgis.MessageLevel.Critical)
 
     def _add_result_layers(self, result: SegmentJobResult) -> list[str]:
@@ -729,11 +661,7 @@ class SegmentationDock(QgsDockWidget):
         return table
 
     def _message(self, text: str, level, duration: int = 0) -> None:
-        """The message bar and the log, once each."""
-        QgsMessageLog.logMessage(text, LOG_TAG, level)
-        bar = self.iface.messageBar() if self.iface is not None else None
-        if bar is not None:
-            bar.pushMessage(LOG_TAG, text, level=level, duration=duration)
+        push_message(self.iface, text, level, duration)
 
     def shutdown(self) -> None:
         """Stop whatever the panel started before the plugin is unloaded."""
@@ -745,13 +673,7 @@ class SegmentationDock(QgsDockWidget):
                 signal.disconnect(self._refresh_layer_filter)
             except TypeError:
                 pass
-        if self.task is not None:
-            try:
-                self.task.done.disconnect(self._task_done)
-            except TypeError:
-                pass
-            self.task.cancel()
-            self.task = None
+        self.footer.shutdown()
 
 
 def swatch_icon(color, size: int = 14) -> QIcon:

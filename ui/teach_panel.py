@@ -13,24 +13,17 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from qgis.core import Qgis, QgsApplication, QgsMapLayerProxyModel, QgsMessageLog
+from qgis.core import Qgis, QgsApplication, QgsMapLayerProxyModel
 from qgis.gui import QgsFieldComboBox, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import Qt, pyqtSignal
-from qgis.PyQt.QtGui import QGuiApplication
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
-    QFrame,
     QGroupBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -44,9 +37,10 @@ from ..qgis_common.finetune_inputs import (
     import_trainer,
     write_label_file,
 )
-from ..qgis_common.job_task import LOG_TAG, JobTask
+from ..qgis_common.job_task import JobTask
 from ..qgis_common.layers import REMOTE_RASTER_PROVIDERS, raster_source
 from .option_form import narrow_combo
+from .panel_parts import DependencyBox, JobFooter, form_in, push_message, scrolling_page
 from .panel_text import teach_result_text
 
 SETTINGS_PREFIX = "aerial_segmentation/teach/"
@@ -76,8 +70,8 @@ class TeachPanel(QWidget):
         self.settings = settings
         self._models_dir = models_dir
         self._model_items = model_items
-        self.task: JobTask | None = None
         self.last_outcome = None
+        self._blocker_shown = False  # the status line says why Teach is disabled
         self._scratch: Path | None = None
         self.dependencies = check_training_dependencies()
         self._build()
@@ -89,15 +83,8 @@ class TeachPanel(QWidget):
     def _build(self) -> None:
         body = QWidget()
         layout = QVBoxLayout(body)
-        self.dependency_box = QGroupBox("Fine-tuning needs more packages")
-        dep_layout = QVBoxLayout(self.dependency_box)
-        self.dependency_label = QLabel()
-        self.dependency_label.setWordWrap(True)
-        self.dependency_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.copy_command_button = QPushButton("Copy install command")
-        self.copy_command_button.clicked.connect(self.copy_install_command)
-        dep_layout.addWidget(self.dependency_label)
-        dep_layout.addWidget(self.copy_command_button)
+        self.dependency_box = DependencyBox("Fine-tuning needs more packages")
+        self.dependency_label = self.dependency_box.label
         layout.addWidget(self.dependency_box)
 
         intro = QLabel(INTRO)
@@ -105,7 +92,7 @@ class TeachPanel(QWidget):
         layout.addWidget(intro)
 
         labels = QGroupBox("Image and labels")
-        form = _form(labels)
+        form = form_in(labels)
         self.raster_combo = narrow_combo(QgsMapLayerComboBox())
         self.raster_combo.setFilters(QgsMapLayerProxyModel.Filter.RasterLayer)
         self.raster_combo.setExcludedProviders(REMOTE_RASTER_PROVIDERS)
@@ -123,7 +110,7 @@ class TeachPanel(QWidget):
         layout.addWidget(labels)
 
         training = QGroupBox("Training")
-        form = _form(training)
+        form = form_in(training)
         self.base_combo = narrow_combo(QComboBox())
         self.base_combo.currentIndexChanged.connect(self._suggest_name)
         form.addRow("Base model", self.base_combo)
@@ -163,39 +150,23 @@ class TeachPanel(QWidget):
         layout.addWidget(self.result_label)
         layout.addStretch(1)
 
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(body)
-
-        footer = QWidget()
-        foot = QVBoxLayout(footer)
-        row = QHBoxLayout()
-        self.run_button = QPushButton("Teach")
+        self.footer = JobFooter("Teach")
+        self.footer.set_idle_callback(self._update_state)
+        self.run_button = self.footer.run_button
         self.run_button.setObjectName("teachButton")
         self.run_button.clicked.connect(self.run_finetuning)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel_finetuning)
-        row.addWidget(self.run_button)
-        row.addWidget(self.cancel_button)
-        row.addStretch(1)
-        foot.addLayout(row)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 100)
-        self.status_label = QLabel("")
-        self.status_label.setWordWrap(True)
-        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.status_label.setMinimumWidth(1)
-        foot.addWidget(self.progress_bar)
-        foot.addWidget(self.status_label)
-
+        self.cancel_button = self.footer.cancel_button
+        self.progress_bar = self.footer.progress_bar
+        self.status_label = self.footer.status_label
+        page, self.scroll_area = scrolling_page(body, self.footer)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.setSpacing(0)
-        outer.addWidget(scroll, 1)
-        outer.addWidget(footer)
+        outer.addWidget(page)
+
+    @property
+    def task(self) -> JobTask | None:
+        """The fine-tuning running now, if any."""
+        return self.footer.task
 
     # ---- state --------------------------------------------------------------------------
     def models_dir(self) -> Path:
@@ -260,18 +231,16 @@ class TeachPanel(QWidget):
         running = self.task is not None
         reason = self.blocker()
         self.run_button.setEnabled(not running and not reason)
-        if not running:
-            self.status_label.setText(reason)
+        if not running and (reason or self._blocker_shown):
+            self.status_label.setText(reason)  # what to do, or clear what was said before
+        self._blocker_shown = bool(reason)
         self.folder_label.setText(f"Saved in {self.models_dir()}")
 
     def _show_dependencies(self) -> None:
-        report = self.dependencies
-        self.dependency_box.setVisible(not report.ok)
-        self.dependency_label.setText(report.message())
-        self.copy_command_button.setVisible(bool(report.install_command))
+        self.dependency_box.show_report(self.dependencies)
 
     def copy_install_command(self) -> None:
-        QGuiApplication.clipboard().setText(self.dependencies.install_command)
+        self.dependency_box.copy_command()
 
     # ---- run ----------------------------------------------------------------------------
     def output_path(self) -> Path:
@@ -334,38 +303,20 @@ class TeachPanel(QWidget):
             self.status_label.setText(str(error))
             return None
         self._save_settings()
+        self.result_label.setVisible(False)
         task = JobTask(module.FinetuneJob(request))
-        task.progressChanged.connect(lambda value: self.progress_bar.setValue(int(value)))
-        task.stage.connect(self.status_label.setText)
-        task.done.connect(self._task_done)
-        self.task = task
-        self._set_running(True)
-        self.status_label.setText(f"Teaching the model on {request.image_name}…")
-        QgsApplication.taskManager().addTask(task)
-        return task
+        return self.footer.start(
+            task, f"Teaching the model on {request.image_name}…", self._task_done
+        )
 
     def cancel_finetuning(self) -> None:
-        if self.task is not None:
-            self.status_label.setText("Cancelling…")
-            self.task.cancel()
-
-    def _set_running(self, running: bool) -> None:
-        self.cancel_button.setEnabled(running)
-        if running:
-            self.run_button.setEnabled(False)
-            self.progress_bar.setValue(0)
-            self.result_label.setVisible(False)
-        else:
-            self._update_state()
+        self.footer.cancel()
 
     def _task_done(self, outcome) -> None:
-        self.task = None
         self.last_outcome = outcome
         self._remove_scratch()
-        self._set_running(False)
         if outcome.status == "ok":
             result = outcome.result
-            self.progress_bar.setValue(100)
             self.status_label.setText(f"Done: {result.path.name} is selected in Segment.")
             self.result_label.setText(teach_result_text(result))
             self.result_label.setVisible(True)
@@ -379,8 +330,6 @@ class TeachPanel(QWidget):
                 self._message(note, Qgis.MessageLevel.Info, duration=8)
             self.model_ready.emit(result.path)
         else:
-            self.progress_bar.setValue(0)
-            self.status_label.setText(outcome.message)
             cancelled = outcome.status == "cancelled"
             level = Qgis.MessageLevel.Info if cancelled else Qgis.MessageLevel.Critical
             self._message(outcome.message, level, duration=5 if cancelled else 0)
@@ -395,27 +344,11 @@ class TeachPanel(QWidget):
         self.settings.setValue(SETTINGS_PREFIX + "base_model", self.base_combo.currentData())
 
     def _message(self, text: str, level, duration: int = 0) -> None:
-        QgsMessageLog.logMessage(text, LOG_TAG, level)
-        bar = self.iface.messageBar() if self.iface is not None else None
-        if bar is not None:
-            bar.pushMessage(LOG_TAG, text, level=level, duration=duration)
+        push_message(self.iface, text, level, duration)
 
     def shutdown(self) -> None:
-        if self.task is not None:
-            try:
-                self.task.done.disconnect(self._task_done)
-            except TypeError:
-                pass
-            self.task.cancel()
-            self.task = None
+        self.footer.shutdown()
         self._remove_scratch()
-
-
-def _form(box: QGroupBox) -> QFormLayout:
-    form = QFormLayout(box)
-    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-    return form
 
 
 def _slug(text: str) -> str:

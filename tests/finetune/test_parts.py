@@ -170,3 +170,29 @@ def test_cli_writes_a_model_the_engine_runs(labelled_scene, finetune_base, tmp_p
     assert gdal.Open(str(classes)).RasterXSize == labelled_scene.classes.shape[1]
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_held_out_scoring_runs_only_the_tiles_that_hold_held_out_pixels():
+    from trainer.finetune.network import predict_window
+
+    class Counting(torch.nn.Module):
+        size_divisor = 16
+
+        def __init__(self):
+            super().__init__()
+            self.tiles = 0
+
+        def forward(self, x):
+            self.tiles += len(x)
+            return torch.stack([x[:, 0], -x[:, 0]], 1)  # class 0 where band 1 is positive
+
+    raw = np.random.default_rng(0).integers(0, 255, (3, 200, 300), dtype=np.uint8)
+    normalise = Normalisation(255.0, (0.5,) * 3, (0.25,) * 3).model_input
+    everything, corner = Counting(), Counting()
+    full = predict_window(everything, raw, normalise, 64, torch.device("cpu"))
+    needed = np.zeros((200, 300), dtype=bool)
+    needed[5:20, 5:20] = True
+    part = predict_window(corner, raw, normalise, 64, torch.device("cpu"), needed=needed)
+    assert corner.tiles < everything.tiles / 4
+    assert np.array_equal(part[needed], full[needed])
+    assert np.array_equal(full, (raw[0] <= 127).astype(np.uint8))  # tiles cover every pixel

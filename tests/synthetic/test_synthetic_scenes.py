@@ -1,4 +1,5 @@
-"""The scene generator: deterministic, Potsdam-shaped files, all six classes, look-alike colours."""
+"""The scene generator's files: deterministic, Potsdam-shaped, georeferenced at each scene's
+GSD, all six classes, look-alike colours."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from trainer.data.synthetic import (
     BUILDING,
     IMPERVIOUS,
     LOW_VEGETATION,
+    ScenePlan,
     erode_boundaries,
     generate_scene,
     scene_rng,
+    synthesize,
     tile_ids,
 )
 
@@ -55,7 +58,9 @@ def test_files_carry_potsdam_names_georeferencing_and_only_class_colours(synthet
         ds = gdal.Open(str(w.image))
         assert (ds.RasterXSize, ds.RasterYSize, ds.RasterCount) == (320, 320, 3)
         x0, px, rot1, y0, rot2, py = ds.GetGeoTransform()
-        assert (px, py, rot1, rot2) == (0.05, -0.05, 0.0, 0.0)
+        # Each scene's own GSD, drawn from the default 3-30 cm.
+        assert (px, py, rot1, rot2) == (w.gsd_m, -w.gsd_m, 0.0, 0.0)
+        assert 0.03 <= px <= 0.30
         assert 300_000 < x0 < 500_000 and 5_700_000 < y0 < 5_900_000  # Potsdam, UTM 33N
         srs = osr.SpatialReference(wkt=ds.GetProjection())
         assert srs.GetAuthorityCode(None) == "25833"
@@ -66,11 +71,28 @@ def test_files_carry_potsdam_names_georeferencing_and_only_class_colours(synthet
     # Scenes differ from one another and sit side by side, not on top of each other.
     origins = {gdal.Open(str(w.image)).GetGeoTransform()[:4:3] for w in written}
     assert len(origins) == len(written)
+    assert len({w.gsd_m for w in written}) == len(written)
+    index = json.loads((out / "synthetic_scenes.json").read_text())
+    assert {t: index[t]["gsd_m"] for t in index} == {w.tile_id: w.gsd_m for w in written}
 
 
-def test_scenes_mix_all_six_classes_in_plausible_shares():
+def test_same_seed_writes_identical_files_with_any_number_of_workers(tmp_path):
+    one = list(synthesize(tmp_path / "one", scenes=3, size=128, seed=5, workers=1))
+    two = list(synthesize(tmp_path / "two", scenes=3, size=128, seed=5, workers=2))
+    other = list(synthesize(tmp_path / "other", scenes=3, size=128, seed=6, workers=1))
+    for a, b, c in zip(one, two, other):
+        for attr in ("image", "label", "label_no_boundary"):
+            assert getattr(a, attr).read_bytes() == getattr(b, attr).read_bytes()
+        assert a.image.read_bytes() != c.image.read_bytes()
+    assert (tmp_path / "one" / "synthetic_scenes.json").read_text() == (
+        tmp_path / "two" / "synthetic_scenes.json"
+    ).read_text()
+
+
+def test_built_up_scenes_mix_all_six_classes_in_plausible_shares():
+    plans = (ScenePlan("suburb", "summer", 0.08), ScenePlan("town_centre", "autumn", 0.1))
     labels = np.concatenate(
-        [generate_scene(900, scene_rng(0, t)).labels.ravel() for t in ("2_10", "3_11")]
+        [generate_scene(700, scene_rng(0, "3_11"), plan=p).labels.ravel() for p in plans]
     )
     share = np.bincount(labels, minlength=6) / labels.size
     assert (share > 0).all(), share
@@ -81,7 +103,7 @@ def test_scenes_mix_all_six_classes_in_plausible_shares():
 
 def test_look_alike_colours_across_classes():
     """Colour alone must not decide: some classes share colours with others in a scene."""
-    scene = generate_scene(900, scene_rng(0, "2_10"))
+    scene = generate_scene(700, scene_rng(0, "2_10"), plan=ScenePlan("suburb", "winter", 0.08))
     rgb = scene.image.reshape(-1, 3).astype(np.int64) >> 3  # 32 levels per channel
     keys = (rgb[:, 0] << 10) | (rgb[:, 1] << 5) | rgb[:, 2]
     pairs = np.unique(keys * 8 + scene.labels.ravel())
@@ -119,7 +141,7 @@ def test_prepare_potsdam_reads_the_scenes_without_unknown_colours(synthetic_pots
 
 def test_synth_command_writes_the_requested_scenes(tmp_path, capsys):
     coarse = tmp_path / "coarse"
-    args = ["synth", "--out", str(tmp_path), "--scenes", "2", "--size", "96"]
+    args = ["synth", "--out", str(tmp_path), "--scenes", "2", "--size", "96", "--gsd-cm", "5"]
     assert trainer_main([*args, "--resampled-copy", f"20:{coarse}"]) == 0
     assert len(list((tmp_path / "2_Ortho_RGB").glob("top_potsdam_*_RGB.tif"))) == 2
     assert "prepare potsdam" in capsys.readouterr().out
@@ -129,7 +151,7 @@ def test_synth_command_writes_the_requested_scenes(tmp_path, capsys):
     assert [c["name"] for c in classes["classes"]] == [c.name for c in POTSDAM_CLASSES]
     train = gdal.Open(str(coarse / "images" / "train" / "top_potsdam_2_10.tif"))
     assert (train.RasterXSize, train.GetGeoTransform()[1]) == (24, 0.2)
-    assert (coarse / "masks" / "val" / "top_potsdam_2_13.tif").is_file()
+    assert (coarse / "masks" / "test" / "top_potsdam_2_13.tif").is_file()
     assert _colours(coarse / "masks" / "train" / "top_potsdam_2_10.tif") <= CLASS_COLOURS | {
         (0, 0, 0)
     }
@@ -137,3 +159,24 @@ def test_synth_command_writes_the_requested_scenes(tmp_path, capsys):
         trainer_main([*args, "--resampled-copy", "coarse"])
     with pytest.raises(SystemExit, match="at most"):
         trainer_main(["synth", "--out", str(tmp_path), "--scenes", "60", "--size", "96"])
+    with pytest.raises(SystemExit, match="MIN:MAX"):
+        trainer_main([*args[:-2], "--gsd-cm", "fine"])
+    with pytest.raises(SystemExit, match="within 1-100 cm"):
+        trainer_main([*args[:-2], "--gsd-cm", "30:3"])
+    with pytest.raises(SystemExit, match="kinds"):
+        trainer_main([*args, "--kinds", "harbour"])
+
+
+def test_gsd_range_and_kinds_reach_the_files(tmp_path):
+    out = tmp_path / "rural"
+    args = ["synth", "--out", str(out), "--scenes", "3", "--size", "64", "--workers", "1"]
+    assert (
+        trainer_main([*args, "--gsd-cm", "20:25", "--kinds", "rural", "--seasons", "winter"]) == 0
+    )
+    index = json.loads((out / "synthetic_scenes.json").read_text())
+    assert {v["kind"] for v in index.values()} == {"rural"}
+    assert {v["season"] for v in index.values()} == {"winter"}
+    for tile_id, entry in index.items():
+        ds = gdal.Open(str(out / "2_Ortho_RGB" / f"top_potsdam_{tile_id}_RGB.tif"))
+        assert 0.2 <= entry["gsd_m"] <= 0.25
+        assert ds.GetGeoTransform()[1] == entry["gsd_m"]

@@ -94,3 +94,95 @@ def test_brightness_and_contrast_stay_in_range():
     config = AugmentConfig(flips="none", scale=[], brightness=0.5, contrast=0.5)
     out, _ = augment(images, labels, config, torch.Generator().manual_seed(0))
     assert out.min() >= 0 and out.max() <= 1 and not torch.equal(out, images)
+
+
+def _aligned_batch(n=4, size=32):
+    blocks = torch.randint(0, 6, (n, 4, 4), generator=torch.Generator().manual_seed(7))
+    labels = blocks.repeat_interleave(size // 4, 1).repeat_interleave(size // 4, 2)
+    images = torch.stack(
+        [labels.float() / 10, torch.rand(n, size, size), torch.rand(n, size, size)], 1
+    )
+    return images, labels
+
+
+def test_fastai_rotation_zoom_and_warp_move_image_and_label_together():
+    from trainer.fastai_affine import affine_batch
+
+    images, labels = _aligned_batch()
+    config = AugmentConfig(rotate=10.0, zoom=[0.9, 1.1], warp=0.2, p_affine=1.0)
+    out_images, out_labels = affine_batch(images, labels, config, torch.Generator().manual_seed(1))
+    again = affine_batch(images, labels, config, torch.Generator().manual_seed(1))
+    assert torch.equal(out_images, again[0]) and torch.equal(out_labels, again[1])
+    assert not torch.equal(out_labels, labels)  # the geometry did change
+    assert set(out_labels.unique().tolist()) <= set(labels.unique().tolist())  # nearest, no blends
+    # Reflection padding leaves no pixel unlabelled, and each label sits on its image value
+    # (bilinear blurs the block borders a little).
+    agree = (out_images[:, 0] * 10).round().long() == out_labels
+    assert agree.float().mean() > 0.85
+    # With no chance to apply, the resampling is the identity.
+    off = AugmentConfig(rotate=10.0, zoom=[0.9, 1.1], warp=0.2, p_affine=0.0)
+    same_images, same_labels = affine_batch(images, labels, off, torch.Generator().manual_seed(1))
+    assert torch.equal(same_labels, labels) and torch.allclose(same_images, images, atol=1e-5)
+
+
+def test_warp_is_a_perspective_that_moves_the_corners_by_the_drawn_shift():
+    from trainer.fastai_affine import perspective
+
+    corners = torch.tensor([[-1.0, -1.0], [-1.0, 1.0], [1.0, -1.0], [1.0, 1.0]]).double()
+    moved = corners + torch.tensor([[-0.1, 0.2], [0.1, -0.2], [0.05, 0.0], [0.0, 0.1]]).double()
+    h = perspective(corners, moved)
+    mapped = torch.cat([corners, torch.ones(4, 1).double()], 1) @ h.T
+    assert torch.allclose(mapped[:, :2] / mapped[:, 2:], moved)
+
+
+def test_fastai_lighting_works_in_logit_space_and_keeps_pixels_in_range():
+    from trainer.fastai_affine import lighting_batch
+
+    images = torch.rand(8, 3, 8, 8) * 0.98 + 0.01
+    out = lighting_batch(images, 0.4, 1.0, torch.Generator().manual_seed(0))
+    assert out.min() > 0 and out.max() < 1 and not torch.allclose(out, images)
+    # Brightness is a shift and contrast a gain of the logits, the same for every pixel.
+    logit_in, logit_out = torch.logit(images), torch.logit(out)
+    gain = (logit_out[:, :, 0, 1] - logit_out[:, :, 0, 0]) / (
+        logit_in[:, :, 0, 1] - logit_in[:, :, 0, 0]
+    )
+    shift = logit_out - logit_in * gain[:, :1, None, None]
+    assert torch.allclose(shift, shift[:, :1, :1, :1].expand_as(shift), atol=1e-3)
+    # fastai's contrast range for max_lighting 0.4: gain in [0.6, 1/0.6].
+    assert gain.min() >= 0.6 - 1e-4 and gain.max() <= 1 / 0.6 + 1e-4
+    unchanged = lighting_batch(images, 0.4, 0.0, torch.Generator().manual_seed(0))
+    assert torch.allclose(unchanged, images, atol=1e-5)
+
+
+def test_the_studys_augment_config_runs_through_augment():
+    images, labels = _aligned_batch(n=3)
+    study = AugmentConfig(
+        flips="d4", flips_p=0.5, hflip_p=0.5, rotate=10.0, zoom=[0.9, 1.1], warp=0.2,
+        p_affine=0.75, lighting=0.4, p_lighting=0.8, scale=[], brightness=0.0, contrast=0.0,
+    )  # fmt: skip
+    out_images, out_labels = augment(images, labels, study, torch.Generator().manual_seed(4))
+    assert out_images.shape == images.shape and out_labels.shape == labels.shape
+    assert out_images.min() > 0 and out_images.max() < 1
+
+
+def test_the_studys_combined_loss_is_weighted_ce_and_fastais_per_image_dice():
+    from trainer.losses import fastai_dice_loss
+
+    logits, target = _batch()
+    target = target.masked_fill(target == 255, 0)
+    probs = F.softmax(logits, dim=1)
+    onehot = F.one_hot(target, 6).permute(0, 3, 1, 2).float()
+    # fastai's DiceLoss by hand: per image and class, every class, smooth 1e-6, then the mean.
+    by_hand = [
+        1
+        - (2 * (probs[i, c] * onehot[i, c]).sum() + 1e-6)
+        / ((probs[i, c] + onehot[i, c]).sum() + 1e-6)
+        for i in range(2)
+        for c in range(6)
+    ]
+    assert fastai_dice_loss(logits, target) == pytest.approx(float(sum(by_hand) / 12), rel=1e-5)
+    combined = SegmentationLoss(
+        LossConfig("ce_dice", ce_weight=0.6, dice_weight=0.4, dice_mode="fastai")
+    )
+    expected = 0.6 * F.cross_entropy(logits, target) + 0.4 * fastai_dice_loss(logits, target)
+    assert combined(logits, target) == pytest.approx(float(expected), rel=1e-5)

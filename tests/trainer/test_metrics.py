@@ -1,4 +1,6 @@
-"""Scores equal hand-computed values on a small known confusion matrix, both protocols."""
+"""Scores equal hand-computed values on a small known confusion matrix, under the three
+protocols: all classes, clutter left out, and the study's 7 codes (fastai's
+JaccardCoeffMulti with the undefined code)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,14 @@ import numpy as np
 import pytest
 import torch
 
-from trainer.metrics import confusion_metric, epoch_scores, per_class_table, protocol_scores
+from trainer.metrics import (
+    confusion_metric,
+    epoch_scores,
+    jaccard_coeff_multi,
+    per_class_table,
+    protocol_scores,
+    with_undefined_code,
+)
 
 NAMES = ["impervious", "building", "tree", "clutter"]
 # rows: true class, columns: predicted class
@@ -74,3 +83,63 @@ def test_a_class_never_seen_nor_predicted_has_no_say_in_the_means():
     result = protocol_scores(cm, NAMES)
     assert math.isnan(result["classes"]["clutter"]["iou"])
     assert result["miou_all"] == pytest.approx(result["miou_no_clutter"])
+
+
+# The study's protocol: CM's 4 classes plus the undefined code (index 4): 4 unlabelled pixels,
+# predicted 0, 0, 0 and 2 by a model that never predicts "undefined".
+CM_CODES = np.zeros((5, 5), dtype=int)
+CM_CODES[:4, :4] = CM
+CM_CODES[4, 0], CM_CODES[4, 2] = 3, 1
+# By hand, per code: intersection / (predicted + labelled - intersection).
+JACCARD_CODES = (5 / 12 + 6 / 11 + 4 / 7 + 2 / 5 + 0 / 4) / 5
+
+
+def _pixels(cm: np.ndarray, undefined: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Label and prediction pixels that make ``cm``, the undefined code written as 255."""
+    targets, predictions = [], []
+    for t in range(len(cm)):
+        for p in range(len(cm)):
+            targets += [255 if t == undefined else t] * int(cm[t, p])
+            predictions += [p] * int(cm[t, p])
+    order = np.random.default_rng(1).permutation(len(targets))
+    return torch.tensor(targets)[order], torch.tensor(predictions)[order]
+
+
+def _fastai_jaccard_coeff_multi(batches, codes: int) -> float:
+    """fastai's JaccardCoeffMulti as the study ran it, accumulated batch by batch."""
+    inter, union = dict.fromkeys(range(codes), 0.0), dict.fromkeys(range(codes), 0.0)
+    for pred, targ in batches:
+        for c in range(codes):
+            p, t = (pred == c).long(), (targ == c).long()
+            inter[c] += (p * t).sum().item()
+            union[c] += (p + t).sum().item()
+    scores = [inter[c] / (union[c] - inter[c]) if union[c] > 0 else np.nan for c in inter]
+    return float(np.nanmean(scores))
+
+
+def test_the_studys_7_code_jaccard_equals_a_hand_computation():
+    assert jaccard_coeff_multi(CM_CODES) == pytest.approx(JACCARD_CODES)
+    # From pixels, as the training loop counts them: unlabelled (255) becomes code 4.
+    targets, predictions = _pixels(CM_CODES, undefined=4)
+    metric = confusion_metric(5, ignore_index=None)
+    for chunk in range(0, len(targets), 7):
+        metric.update(
+            predictions[chunk : chunk + 7], with_undefined_code(targets[chunk : chunk + 7], 4)
+        )
+    assert np.array_equal(metric.compute().numpy(), CM_CODES)
+    coded = with_undefined_code(targets, 4)
+    batches = [(predictions[i : i + 5], coded[i : i + 5]) for i in range(0, len(coded), 5)]
+    assert _fastai_jaccard_coeff_multi(batches, 5) == pytest.approx(JACCARD_CODES)
+    flat = epoch_scores(torch.as_tensor(CM_CODES), NAMES)
+    assert flat["validation_jaccard5"] == pytest.approx(JACCARD_CODES)
+    assert flat["validation_accuracy5"] == pytest.approx(17 / 28)
+    assert flat["validation_dice5"] == pytest.approx((10 / 17 + 12 / 17 + 8 / 11 + 4 / 7 + 0) / 5)
+    # ...beside the classes' scores, which never see the unlabelled pixels.
+    assert flat["validation_miou4"] == pytest.approx(sum(IOU) / 4)
+    assert flat["validation_miou3"] == pytest.approx(sum(IOU[:3]) / 3)
+
+
+def test_without_unlabelled_pixels_the_undefined_code_drops_out_of_the_mean():
+    codes = np.zeros((5, 5), dtype=int)
+    codes[:4, :4] = CM
+    assert jaccard_coeff_multi(codes) == pytest.approx(sum(IOU) / 4)

@@ -25,20 +25,29 @@ from trainer.loop import Trainer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKPOINT_KEYS = {
-    "model", "architecture", "architecture_args", "metadata", "optimizer", "scheduler",
-    "scaler", "rng", "epoch", "step", "config",
+    "model", "architecture", "architecture_args", "metadata", "epoch", "step", "config",
+    "run_record", "validation_confusion",
 }  # fmt: skip
+RESUME_KEYS = {"optimizer", "scheduler", "scaler", "rng", "best_tracker", "stop_tracker"}
 
 
 def test_train_writes_the_run_folder(trained):
     rows = (trained / "metrics.csv").read_text().splitlines()
     header = rows[0].split(",")
-    assert {"train_loss", "validation_loss", "validation_miou6", "validation_miou5"} <= set(header)
+    assert {"train_loss", "validation_loss", "validation_miou6", "validation_miou5",
+            "validation_jaccard7", "validation_accuracy7"} <= set(header)  # fmt: skip
     assert len(rows) == 3 and not any(key.startswith(("val_", "test")) for key in header)
+    status = json.loads((trained / "status.json").read_text())
+    assert (status["state"], status["epoch"], status["epochs"]) == ("finished", 2, 2)
     for name in ("learning_curves.png", "confusion_best.png", "samples_best.png"):
         assert (trained / name).read_bytes()[:4] == b"\x89PNG"
     resolved = json.loads((trained / "config.resolved.json").read_text())
     assert resolved["train"]["epochs"] == 2 and resolved["model"]["base_width"] == 4
+    # best.pt: weights and what describes them; last.pt: all a resume needs.
+    best = torch.load(trained / "checkpoints" / "best.pt", weights_only=True)
+    assert CHECKPOINT_KEYS <= set(best) and not RESUME_KEYS & set(best)
+    last_size = (trained / "checkpoints" / "last.pt").stat().st_size
+    assert (trained / "checkpoints" / "best.pt").stat().st_size < 0.6 * last_size
     for name in ("last.pt", "best.pt"):
         checkpoint = torch.load(trained / "checkpoints" / name, weights_only=True)
         assert CHECKPOINT_KEYS <= set(checkpoint)
@@ -55,6 +64,7 @@ def test_train_writes_the_run_folder(trained):
         assert phase["data"]["splits"]["validation"]["scenes"] == 1
         assert phase["machines"][0]["cpu_cores"] >= 1 and phase["command"].endswith("tiny.toml")
     last = torch.load(trained / "checkpoints" / "last.pt", weights_only=True)
+    assert RESUME_KEYS <= set(last)
     assert (last["epoch"], last["step"]) == (2, 4)  # 3 batches, accumulate 2 -> 2 steps/epoch
 
 
@@ -74,7 +84,10 @@ def test_evaluate_export_and_the_onnx_model_loads_in_the_engine(
     valid = int((labels.ReadAsArray() != 255).sum())
     assert report["pixels"] == valid == int(np.sum(report["confusion_matrix"]))
     assert {"oa_all", "miou_all", "mf1_all", "oa_no_clutter", "miou_no_clutter"} <= set(report)
-    assert (tmp_path / "eval_pt" / "per_class.md").read_text().count("|") > 20
+    table = (tmp_path / "eval_pt" / "per_class.md").read_text()
+    assert table.count("|") > 20 and "the study's 7 codes" in table
+    # The study's protocol counts unlabelled pixels as a 7th code, beside the classes' scores.
+    assert 0 < report["jaccard7_codes"] <= 1 and 0 < report["accuracy7_codes"] <= 1
 
     onnx_path = tmp_path / "model.onnx"
     assert main(["export", str(best), "--out", str(onnx_path)]) == 0
@@ -148,7 +161,8 @@ def test_kill_after_epoch_one_and_resume_equals_an_uninterrupted_run(
     for key, value in straight["model"].items():
         assert torch.equal(value, again["model"][key]), key
     # The optimiser and schedule continue too, and the logs agree row by row.
-    assert straight["scheduler"]["last_epoch"] == again["scheduler"]["last_epoch"]
+    assert straight["scheduler"] == again["scheduler"]
+    assert straight["optimizer"]["param_groups"] == again["optimizer"]["param_groups"]
     rows = [[{k: v for k, v in h.items() if k != "seconds"} for h in c["history"]]
             for c in (straight, again)]  # fmt: skip
     assert rows[0] == rows[1]
@@ -176,9 +190,11 @@ def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit):
         train={"epochs": 1, "plot_samples": 1},
     )  # fmt: skip
     (tmp_path / "ddp.toml").write_text(kit.to_toml(config))
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    # USE_LIBUV=0 and use_libuv=False: torch builds without libuv (Debian's) need both.
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), USE_LIBUV="0")
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "--rdzv-conf", "use_libuv=False",
          "-m", "trainer", "train", "--config", str(tmp_path / "ddp.toml")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip

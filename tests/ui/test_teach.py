@@ -130,7 +130,7 @@ def test_the_teach_tab_fits_the_dock_and_teach_stays_in_view(make_dock, plugin_i
     dock.show()
     dock.tabs.setCurrentIndex(1)
     QApplication.processEvents()
-    scroll = dock.teach.findChild(type(dock.scroll_area))
+    scroll = dock.teach.scroll_area
     assert scroll.widget().minimumSizeHint().width() <= scroll.viewport().width()
     button = dock.teach.run_button
     assert not scroll.isAncestorOf(button)

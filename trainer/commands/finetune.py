@@ -54,6 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep every class of the base model, not only the classes labelled",
     )
+    parser.add_argument(
+        "--fp32",
+        action="store_true",
+        help="train in fp32 even where the CPU or GPU has native bf16 (mixed precision)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     parser.add_argument("--threads", type=int, help="CPU threads for torch")
 
@@ -72,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         crop=args.crop,
         learning_rate=args.lr,
         seed=args.seed,
+        mixed_precision=not args.fp32,
     )
     request = FinetuneRequest(
         image=args.image,

@@ -24,6 +24,7 @@ from torch import nn
 from engine.cancel import CancelToken
 from engine.errors import Cancelled
 
+from ..precision import autocast, autocast_dtype
 from .labels import UNLABELLED
 from .network import freeze_batchnorm, predict_window
 from .request import TrainingPlan
@@ -51,6 +52,7 @@ class TrainingOutcome:
     best_state: dict
     stopped_by: str  # "time" | "epochs"
     seconds: float
+    precision: str = "fp32"  # what the forward passes ran in: fp32 | bfloat16 | float16
 
     @property
     def best(self) -> EpochRecord:
@@ -63,14 +65,13 @@ def masked_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 
 class HoldoutScorer:
-    """IoU per class on the held-out polygons' pixels, the windows normalised once."""
+    """IoU per class on the held-out polygons' pixels (only the tiles that hold them run)."""
 
     def __init__(self, scene: TrainingScene, normalisation: Normalisation, names: list[str]):
         self.names = names
+        self.normalise = normalisation.model_input
         self.windows = [
-            (normalisation.model_input(w.image), w.holdout)
-            for w in scene.windows
-            if (w.holdout != UNLABELLED).any()
+            (w.image, w.holdout) for w in scene.windows if (w.holdout != UNLABELLED).any()
         ]
 
     @property
@@ -81,8 +82,8 @@ class HoldoutScorer:
         classes = len(self.names)
         confusion = np.zeros((classes, classes), dtype=np.int64)
         for image, truth in self.windows:
-            predicted = predict_window(module, image, tile, device)
             keep = truth != UNLABELLED
+            predicted = predict_window(module, image, self.normalise, tile, device, needed=keep)
             pairs = truth[keep].astype(np.int64) * classes + predicted[keep]
             confusion += np.bincount(pairs, minlength=classes * classes).reshape(classes, classes)
         present = confusion.sum(axis=1) > 0
@@ -92,6 +93,20 @@ class HoldoutScorer:
             self.names[i]: float(intersection[i] / union[i]) for i in range(classes) if present[i]
         }
         return float(np.mean(list(iou.values()))), iou
+
+
+def _parameter_groups(module: nn.Module, plan: TrainingPlan) -> list[dict]:
+    """The encoder at ``encoder_lr_scale`` of the rate (frozen at 0), the rest at the rate."""
+    encoder = getattr(module, "encoder", None)
+    encoder_ids = {id(p) for p in encoder.parameters()} if encoder is not None else set()
+    scale = plan.encoder_lr_scale
+    for p in module.parameters():
+        p.requires_grad_(scale > 0 or id(p) not in encoder_ids)
+    rest = [p for p in module.parameters() if id(p) not in encoder_ids]
+    groups = [{"params": rest, "scale": 1.0}]
+    if scale > 0 and encoder_ids:
+        groups.append({"params": list(encoder.parameters()), "scale": scale})
+    return groups
 
 
 def _learning_rate(plan: TrainingPlan, fraction: float) -> float:
@@ -138,9 +153,8 @@ def train(
     report = progress or (lambda fraction, message: None)
     torch.manual_seed(plan.seed)
     module.to(device)
-    optimizer = torch.optim.AdamW(
-        module.parameters(), lr=plan.learning_rate, weight_decay=plan.weight_decay
-    )
+    optimizer = torch.optim.AdamW(_parameter_groups(module, plan), weight_decay=plan.weight_decay)
+    precision = autocast_dtype(device, plan.mixed_precision)
     clock = _Clock(plan)
     history: list[EpochRecord] = []
     best = (-1.0, 0, copy.deepcopy(module.state_dict()))
@@ -166,10 +180,13 @@ def train(
             fraction = clock.fraction(step)
             if fraction >= 1.0:
                 break
+            rate = _learning_rate(plan, fraction)
             for group in optimizer.param_groups:
-                group["lr"] = _learning_rate(plan, fraction)
+                group["lr"] = rate * group["scale"]
             images, targets = sampler.batch(plan.batch_size)
-            loss = masked_loss(module(images.to(device)), targets.to(device))
+            with autocast(device, precision):
+                logits = module(images.to(device))
+            loss = masked_loss(logits.float(), targets.to(device))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
@@ -181,4 +198,7 @@ def train(
         if last.holdout_miou is not None:
             report(clock.fraction(step), f"epoch {epoch}: held-out mIoU {last.holdout_miou:.3f}")
     stopped_by = "epochs" if plan.epochs and step >= (clock.total_steps or 0) else "time"
-    return TrainingOutcome(history, best[1], best[2], stopped_by, round(clock.seconds, 2))
+    dtype = "fp32" if precision is None else str(precision).removeprefix("torch.")
+    return TrainingOutcome(
+        history, best[1], best[2], stopped_by, round(clock.seconds, 2), precision=dtype
+    )

@@ -3,6 +3,8 @@ tiled prediction of a window for the held-out score."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 from torch import nn
@@ -41,27 +43,37 @@ def freeze_batchnorm(module: nn.Module) -> None:
 
 @torch.no_grad()
 def predict_window(
-    module: nn.Module, image: np.ndarray, tile: int, device: torch.device, batch_size: int = 4
+    module: nn.Module,
+    raw: np.ndarray,
+    normalise: Callable[[np.ndarray], np.ndarray],
+    tile: int,
+    device: torch.device,
+    needed: np.ndarray | None = None,
+    batch_size: int = 4,
 ) -> np.ndarray:
-    """Class index per pixel of a normalised (C, H, W) window, tiled with centre ownership."""
+    """Class index per pixel of a raw (C, H, W) window, tiled with centre ownership; each
+    tile normalised as it is cut (``normalise``), mirrored past the window's edge.
+
+    With ``needed`` (H, W) only the tiles that own a needed pixel run (a window around many
+    labels can be large; the held-out polygons in it are not): other pixels stay 0.
+    """
     divisor = int(getattr(module, "size_divisor", 32))
-    _, h, w = image.shape
+    bands, h, w = raw.shape
     size = min(tile, _round_up(max(h, w), divisor))
-    ph, pw = max(h, size), max(w, size)
-    padded = np.zeros((image.shape[0], ph, pw), dtype=np.float32)
-    padded[:, :h, :w] = image
-    grid = make_grid((0, 0, w, h), (pw, ph), size, size, round(size * EVAL_OVERLAP))
+    grid = make_grid((0, 0, w, h), (max(w, size), max(h, size)), size, size,
+                     round(size * EVAL_OVERLAP))  # fmt: skip
     result = np.zeros((h, w), dtype=np.uint8)
     tiles = [t for r in range(len(grid.rows)) for t in grid.row_tiles(r)]
+    if needed is not None:
+        tiles = [t for t in tiles if needed[t.y.start : t.y.stop, t.x.start : t.x.stop].any()]
     module.eval()
     for start in range(0, len(tiles), batch_size):
         chunk = tiles[start : start + batch_size]
-        batch = np.stack(
-            [
-                padded[:, t.y.origin : t.y.origin + size, t.x.origin : t.x.origin + size]
-                for t in chunk
-            ]
-        )
+        batch = np.empty((len(chunk), bands, size, size), dtype=np.float32)
+        for k, t in enumerate(chunk):
+            cut = normalise(raw[:, t.y.origin : t.y.origin + size, t.x.origin : t.x.origin + size])
+            pad = ((0, 0), (0, size - cut.shape[1]), (0, size - cut.shape[2]))
+            batch[k] = np.pad(cut, pad, mode="symmetric")  # mirrored, as the engine pads
         classes = module(torch.from_numpy(batch).to(device)).argmax(1).cpu().numpy()
         for t, prediction in zip(chunk, classes):
             result[t.y.start : t.y.stop, t.x.start : t.x.stop] = prediction[

@@ -67,5 +67,6 @@ def finetune_record(
         "stopped_by": outcome.stopped_by,
         "seconds": outcome.seconds,
         "device": device,
+        "precision": outcome.precision,
         "machine": describe_machine(),
     }

@@ -27,8 +27,11 @@ class TrainingPlan:
     batch_size: int = 4
     crop: int = 256
     learning_rate: float = 5e-4
+    # The encoder's rate relative to the rest (0: frozen, which also skips its backward pass).
+    encoder_lr_scale: float = 1.0
     weight_decay: float = 1e-4
     seed: int = 0
+    mixed_precision: bool = True  # bf16 where the CPU or GPU does it natively (1.7x on CPUs)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import numpy as np
 from osgeo import gdal, ogr, osr
 
 from engine.errors import InputError
-from engine.raster_io import RasterSource
+from engine.raster_io import RasterSource, window_geotransform
 
 from .classes import ClassScheme
 from .errors import FinetuneError
@@ -218,18 +218,8 @@ def _rasterise_positions(
 ) -> np.ndarray:
     """Each pixel's polygon (list position; -1 for none), pixel centres inside polygons."""
     x0, y0, w, h = window
-    gt = work.geotransform
     target = gdal.GetDriverByName("MEM").Create("", w, h, 1, gdal.GDT_Int32)
-    target.SetGeoTransform(
-        (
-            gt[0] + x0 * gt[1] + y0 * gt[2],
-            gt[1],
-            gt[2],
-            gt[3] + x0 * gt[4] + y0 * gt[5],
-            gt[4],
-            gt[5],
-        )
-    )
+    target.SetGeoTransform(window_geotransform(work.geotransform, x0, y0))
     if work.projection:
         target.SetProjection(work.projection)
     band = target.GetRasterBand(1)
