@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .cancel import CancelToken
 from .class_areas import class_areas
-from .errors import InputError
+from .errors import Cancelled, InputError
 from .model_file import LoadedModel, load_model
 from .options import SegmentationOptions
 from .output_stamp import OutputStamp, settings_fingerprint
@@ -81,6 +81,8 @@ def segment(
         try:
             run = ThreadedRun(plan, loaded, writer, options, progress, cancel, timings)
             run.execute()
+            if cancel is not None and cancel.cancelled:  # asked during the last rows: honoured
+                raise Cancelled()
             writer.finish(tags=_stamp(loaded, options, run.counts, plan).tags())
         except BaseException:
             writer.abort()
@@ -91,6 +93,8 @@ def segment(
         source.close()
     details = source.warnings + [w for w in run.gdal_warnings if w not in source.warnings]
     timings["total"] = time.perf_counter() - started
+    valid_pixels = int(run.counts[0][:NODATA].sum())
+    nothing = [] if valid_pixels else [_nothing_valid(input_path, options)]
     return SegmentationResult(
         output_path=str(output_path),
         device=loaded.device,
@@ -100,13 +104,22 @@ def segment(
         tiles_processed=run.tiles_processed,
         tiles_skipped=run.tiles_skipped,
         class_areas=class_areas(heads, run.counts, plan.pixel_area_m2),
-        warnings=list(loaded.warnings) + plan.warnings,
+        warnings=list(loaded.warnings) + plan.warnings + nothing,
         notes=plan.notes,
         details=details,
         width=w,
         height=h,
-        valid_pixels=int(run.counts[0][:NODATA].sum()),
+        valid_pixels=valid_pixels,
         pixel_area_m2=plan.pixel_area_m2,
+    )
+
+
+def _nothing_valid(input_path, options: SegmentationOptions) -> str:
+    """Why an output holds only no data: said, so an empty result is never taken for one."""
+    where = " inside the area chosen" if options.extent or options.mask else ""
+    return (
+        f"every pixel of {Path(input_path).name}{where} is no data (its nodata value, alpha "
+        "or mask band): nothing was segmented"
     )
 
 

@@ -12,6 +12,7 @@ import glob
 import math
 import os
 import re
+import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -34,6 +35,7 @@ OUTPUT_BLOCK = 256
 OVERVIEW_FROM = 2048
 OVERVIEW_SMALLEST = 256
 CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide rasters
+DISK_FULL_BYTES = 1 << 20  # a failed write with less room than this left: a full disk
 
 
 def warning_collector(notes: list[str]):
@@ -65,6 +67,20 @@ def is_gdal_name(path: str) -> bool:
     return path.startswith("/vsi") or bool(_CONNECTION_PREFIX.match(path))
 
 
+def _name(path: str) -> str:
+    """A file's name for messages (a GDAL name as given)."""
+    return path if is_gdal_name(path) else Path(path).name
+
+
+def _is_vector(path: str) -> bool:
+    """Whether GDAL opens ``path`` as vector data (a polygon file given as the raster)."""
+    try:
+        dataset = gdal.OpenEx(path, gdal.OF_VECTOR)
+    except RuntimeError:
+        return False
+    return dataset is not None and dataset.GetLayerCount() > 0
+
+
 class RasterSource:
     """An open GDAL raster with the questions the pipeline asks of it."""
 
@@ -91,11 +107,24 @@ class RasterSource:
         try:
             dataset = gdal.Open(path, gdal.GA_ReadOnly)
         except RuntimeError as error:
-            raise InputError(f"GDAL cannot open {path} as a raster: {error}") from None
+            if _is_vector(path):
+                raise InputError(
+                    f"{_name(path)} holds vector layers, not a raster: choose a raster (an "
+                    "orthophoto) with {option}",
+                    option="input",
+                ) from None
+            raise InputError(
+                f"GDAL cannot open {_name(path)} as a raster ({str(error).strip()}): choose a "
+                "raster file with {option}",
+                option="input",
+            ) from None
         finally:
             gdal.PopErrorHandler()
         if dataset is None or dataset.RasterCount == 0:
-            raise InputError(f"{path} holds no raster bands")
+            raise InputError(
+                f"{_name(path)} holds no raster bands: choose a raster with {{option}}",
+                option="input",
+            )
         source = cls(dataset, path)
         source.warnings = notes
         return source
@@ -145,12 +174,19 @@ class RasterSource:
         if extent is None:
             return 0, 0, self.width, self.height
         if len(extent) != 4:
-            raise InputError("extent must be xmin,ymin,xmax,ymax")
+            raise InputError("{option} must be xmin,ymin,xmax,ymax", option="extent")
         xmin, ymin, xmax, ymax = (float(v) for v in extent)
         if not (xmax > xmin and ymax > ymin):
-            raise InputError(f"extent {list(extent)} is empty: need xmin < xmax and ymin < ymax")
+            raise InputError(
+                f"extent {list(extent)} is empty: need xmin < xmax and ymin < ymax in {{option}}",
+                option="extent",
+            )
         if not self.is_north_up():
-            raise InputError("an extent needs a north-up raster (no rotation in its geotransform)")
+            raise InputError(
+                f"{_name(self.path)} is rotated (its geotransform has rotation terms): it can be "
+                "segmented whole, not cut to {option}",
+                option="extent",
+            )
         gt = self.geotransform
         cols = sorted(((xmin - gt[0]) / gt[1], (xmax - gt[0]) / gt[1]))
         rows = sorted(((ymax - gt[3]) / gt[5], (ymin - gt[3]) / gt[5]))
@@ -159,7 +195,10 @@ class RasterSource:
         y0 = max(0, math.floor(rows[0] + 1e-9))
         y1 = min(self.height, math.ceil(rows[1] - 1e-9))
         if x1 <= x0 or y1 <= y0:
-            raise InputError(f"extent {list(extent)} does not overlap the raster {self.path}")
+            raise InputError(
+                f"extent {list(extent)} does not overlap {_name(self.path)}: change {{option}}",
+                option="extent",
+            )
         return x0, y0, x1 - x0, y1 - y0
 
     def resampled(self, width: int, height: int) -> RasterSource:
@@ -341,12 +380,25 @@ class ClassMapWriter:
             "COMPRESS=DEFLATE",
             "BIGTIFF=IF_SAFER",
         ]
+        self.dataset = None
         try:
             self.dataset = gdal.GetDriverByName("GTiff").Create(
                 str(self.temp), width, height, self.heads, gdal.GDT_Byte, options
             )
-        except RuntimeError as error:
-            raise OutputError(f"cannot create {self.final}: {self._say(error)}") from None
+            self._describe(geotransform, projection, heads, descriptions)
+        except RuntimeError as error:  # no permission, a read-only or full disk
+            self.abort()
+            raise OutputError(
+                f"cannot create {self.final}: {self._say(error)}: choose another folder with "
+                "{option}",
+                option="output",
+            ) from None
+        self._buffer: np.ndarray | None = None  # one block row, filled across strips
+        self._filled = 0
+        self._next_row = 0
+
+    def _describe(self, geotransform, projection, heads, descriptions) -> None:
+        """Georeferencing, nodata, class names and the colour table of band 1."""
         if geotransform:
             self.dataset.SetGeoTransform(list(geotransform))
         if projection:
@@ -363,9 +415,6 @@ class ClassMapWriter:
                     table.SetColorEntry(index, (*color, 255))
                 table.SetColorEntry(NODATA, (0, 0, 0, 0))
                 band.SetColorTable(table)
-        self._buffer: np.ndarray | None = None  # one block row, filled across strips
-        self._filled = 0
-        self._next_row = 0
 
     def write(self, rows: np.ndarray) -> None:
         """Append rows ``[heads, h, width]``; whole block rows go to disk at once."""
@@ -397,9 +446,20 @@ class ClassMapWriter:
                 self.dataset.FlushCache()  # compress and drop these blocks now
         except RuntimeError as error:  # a full disk, a vanished folder
             raise OutputError(
-                f"cannot write {self.final.name} (is the disk full?): {self._say(error)}"
+                f"cannot write {self.final.name}{self._disk_full() or ' (is the disk full?)'}: "
+                f"{self._say(error)}; nothing was written: free some space or choose another "
+                "folder with {option}",
+                option="output",
             ) from None
         self._next_row += rows.shape[1]
+
+    def _disk_full(self) -> str:
+        """ " (the disk is full: 12 kB free)" when the output's disk has next to no room left."""
+        try:
+            free = shutil.disk_usage(self.final.parent).free
+        except OSError:
+            return ""
+        return f" (the disk is full: {free // 1024} kB free)" if free < DISK_FULL_BYTES else ""
 
     def _say(self, error: BaseException) -> str:
         """GDAL's message about the temporary file, told about the file the user named."""
@@ -415,7 +475,11 @@ class ClassMapWriter:
         try:
             self.dataset.BuildOverviews("NEAREST", factors)
         except RuntimeError as error:
-            raise OutputError(f"cannot write {self.final.name}: {self._say(error)}") from None
+            raise OutputError(
+                f"cannot write {self.final.name}{self._disk_full()}: {self._say(error)}; nothing "
+                "was written: free some space or choose another folder with {option}",
+                option="output",
+            ) from None
         finally:
             gdal.SetThreadLocalConfigOption("COMPRESS_OVERVIEW", None)
 
@@ -428,10 +492,18 @@ class ClassMapWriter:
             raise RuntimeError(f"wrote {self._next_row} of {self.height} rows")
         if max(self.width, self.height) > OVERVIEW_FROM:
             self._build_overviews()
-        if tags:
-            self.dataset.SetMetadata(dict(tags))
-        self.dataset.FlushCache()
-        self.dataset = None
+        try:
+            if tags:
+                self.dataset.SetMetadata(dict(tags))
+            self.dataset.FlushCache()
+            self.dataset = None
+            self._check_complete()
+        except RuntimeError as error:  # the last blocks or the directory did not fit
+            raise OutputError(
+                f"cannot write {self.final.name}{self._disk_full()}: {self._say(error)}; nothing "
+                "was written: free some space or choose another folder with {option}",
+                option="output",
+            ) from None
         aux = Path(str(self.temp) + ".aux.xml")
         final_aux = Path(str(self.final) + ".aux.xml")
         try:
@@ -446,10 +518,23 @@ class ClassMapWriter:
             ) from None
         return self.final
 
+    def _check_complete(self) -> None:
+        """Read the closed file's size and last block back: GDAL reports an error while it
+        closes a file only to stderr, and a truncated file must not be renamed into place."""
+        dataset = gdal.Open(str(self.temp))
+        if (dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount) != (
+            self.width,
+            self.height,
+            self.heads,
+        ):
+            raise RuntimeError("the file read back has another size than was written")
+        rows = min(OUTPUT_BLOCK, self.height)
+        dataset.GetRasterBand(self.heads).ReadRaster(0, self.height - rows, self.width, rows)
+
     def abort(self) -> None:
         self.dataset = None
         for path in (self.temp, Path(str(self.temp) + ".aux.xml")):
             try:
                 path.unlink()
-            except FileNotFoundError:
+            except OSError:  # never created (a read-only folder), or already gone
                 pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from osgeo import gdal
 from qgis.core import QgsMapLayer, QgsProject, QgsProviderRegistry, QgsRasterLayer
 
 # Raster providers whose "source" is not a file GDAL can stream.
@@ -40,3 +41,23 @@ def layers_reading(path: str | Path, project: QgsProject) -> list[QgsMapLayer]:
         if used is not None and used.resolve() == target:
             found.append(layer)
     return found
+
+
+def not_a_raster(value: object, project: QgsProject | None) -> str:
+    """Why a Processing value given for a raster layer is none, in words ("" if unknown):
+    Processing itself says "not found" of a vector layer or a file it cannot read."""
+    layer = value if isinstance(value, QgsMapLayer) else None
+    if layer is None and project is not None and isinstance(value, str):
+        layer = project.mapLayer(value) or next(iter(project.mapLayersByName(value)), None)
+    if layer is not None:
+        return "" if isinstance(layer, QgsRasterLayer) else f"'{layer.name()}' is a vector layer"
+    if not isinstance(value, str) or not Path(value.split("|")[0]).is_file():
+        return ""
+    name = Path(value.split("|")[0]).name
+    try:
+        vector = gdal.OpenEx(value.split("|")[0], gdal.OF_VECTOR)
+    except RuntimeError:
+        vector = None
+    if vector is not None and vector.GetLayerCount():
+        return f"{name} holds vector layers, not a raster"
+    return f"{name} is not a raster QGIS can open"

@@ -227,10 +227,15 @@ def _stored_qml(path: str, layer: str) -> str | None:
 
 
 def parse_categorized_colors(qml: str, field_name: str) -> dict[str, tuple[int, int, int]]:
-    import xml.etree.ElementTree as ElementTree
+    """Category colours of a QML style. A style comes with the analyst's labels, so it is
+    treated as untrusted: one that declares entities (which QGIS never writes; they serve
+    "billion laughs" expansion) is ignored; expat never fetches external ones."""
+    import xml.etree.ElementTree as ElementTree  # nosec B405 # entity declarations are refused below
 
+    if "<!ENTITY" in qml.upper():
+        return {}
     try:
-        root = ElementTree.fromstring(qml)
+        root = ElementTree.fromstring(qml)  # nosec B314 # no entity declarations (checked above)
     except ElementTree.ParseError:
         return {}
     renderer = root.find(".//renderer-v2")
