@@ -72,8 +72,8 @@ def _name(path: str) -> str:
     return path if is_gdal_name(path) else Path(path).name
 
 
-def _is_vector(path: str) -> bool:
-    """Whether GDAL opens ``path`` as vector data (a polygon file given as the raster)."""
+def is_vector_file(path: str) -> bool:
+    """Whether GDAL opens ``path`` as vector data (a polygon file given as a raster)."""
     try:
         dataset = gdal.OpenEx(path, gdal.OF_VECTOR)
     except RuntimeError:
@@ -107,7 +107,7 @@ class RasterSource:
         try:
             dataset = gdal.Open(path, gdal.GA_ReadOnly)
         except RuntimeError as error:
-            if _is_vector(path):
+            if is_vector_file(path):
                 raise InputError(
                     f"{_name(path)} holds vector layers, not a raster: choose a raster (an "
                     "orthophoto) with {option}",

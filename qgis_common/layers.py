@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from osgeo import gdal
 from qgis.core import QgsMapLayer, QgsProject, QgsProviderRegistry, QgsRasterLayer
+
+from ..engine.raster_io import is_vector_file
 
 # Raster providers whose "source" is not a file GDAL can stream.
 REMOTE_RASTER_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster"]
@@ -53,11 +54,7 @@ def not_a_raster(value: object, project: QgsProject | None) -> str:
         return "" if isinstance(layer, QgsRasterLayer) else f"'{layer.name()}' is a vector layer"
     if not isinstance(value, str) or not Path(value.split("|")[0]).is_file():
         return ""
-    name = Path(value.split("|")[0]).name
-    try:
-        vector = gdal.OpenEx(value.split("|")[0], gdal.OF_VECTOR)
-    except RuntimeError:
-        vector = None
-    if vector is not None and vector.GetLayerCount():
-        return f"{name} holds vector layers, not a raster"
-    return f"{name} is not a raster QGIS can open"
+    path = value.split("|")[0]
+    if is_vector_file(path):
+        return f"{Path(path).name} holds vector layers, not a raster"
+    return f"{Path(path).name} is not a raster QGIS can open"

@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from trainer.cli import main
@@ -136,17 +135,7 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_good_checkp
 
 
 def _folder_dataset(kit, src: Path, damaged: str | None) -> None:
-    colours = [[128, 128, 128], [200, 0, 0], [0, 200, 0]]
-    for i in range(5):
-        classes = kit.class_map(i, 64) % 3
-        image = np.stack([classes * 80, 255 - classes * 60, classes * 30]).astype(np.uint8)
-        kit.write_raster(src / "images" / f"field{i}.tif", image)
-        mask = np.asarray(colours, dtype=np.uint8)[classes].transpose(2, 0, 1)
-        kit.write_raster(src / "masks" / f"field{i}.tif", mask)
-    names = ("road", "roof", "grass")
-    (src / "classes.json").write_text(
-        json.dumps({"classes": [{"name": n, "color": c} for n, c in zip(names, colours)]})
-    )
+    kit.write_folder_dataset(src)
     if damaged:  # the header survives, the pixels do not: a copy cut short
         path = src / "images" / damaged
         os.truncate(path, path.stat().st_size // 2)

@@ -92,14 +92,5 @@ def prepare_folder(
         split_scheme="folder",
         labels=dict.fromkeys(SPLITS, "colours" if isinstance(encoder, ColourMap) else "indices"),
     )
-    return prepare_tiles(
-        scenes,
-        out,
-        encoder,
-        info,
-        tile=tile,
-        stride=stride,
-        carve=carve,
-        command=command,
-        skip_unreadable=skip_unreadable,
-    )
+    options = dict(tile=tile, stride=stride, carve=carve, command=command)
+    return prepare_tiles(scenes, out, encoder, info, **options, skip_unreadable=skip_unreadable)
