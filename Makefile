@@ -12,6 +12,7 @@ setup:
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m devtools.security_check
 
 pytest: setup
 	@tmp=$$(mktemp -d) && chmod 700 $$tmp && \

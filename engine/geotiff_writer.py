@@ -10,6 +10,7 @@ everything into place together.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ CHUNK_COLUMNS = 4096  # columns per GDAL call: bounds GDAL's block cache on wide
 CONFIDENCE_MAX = 100  # confidence is the top class's probability in percent
 # GDAL's block cache while a finished output is worked on as a whole (see limited_gdal_cache).
 FINISHING_CACHE_BYTES = 64 * 1024 * 1024
+DISK_FULL_BYTES = 1 << 20  # a failed write with less room than this left: a full disk
 
 
 def gdal_callback(
@@ -109,24 +111,34 @@ class GeoTiffWriter:
             "COMPRESS=DEFLATE",
             "BIGTIFF=IF_SAFER",
         ]
+        self.dataset = None
         try:
             self.dataset = gdal.GetDriverByName("GTiff").Create(
                 str(self.temp), width, height, bands, gdal.GDT_Byte, options
             )
-        except RuntimeError as error:
-            raise OutputError(f"cannot create {self.final}: {self._say(error)}") from None
+            self._describe(geotransform, projection, descriptions)
+        except RuntimeError as error:  # no permission, a read-only or full disk
+            self.dataset = None  # the run's staging removes what was created
+            raise OutputError(
+                f"cannot create {self.final}: {self._say(error)}: choose another folder with "
+                "{option}",
+                option="output",
+            ) from None
+        self._buffer: np.ndarray | None = None  # one block row, filled across strips
+        self._filled = 0
+        self._next_row = 0
+
+    def _describe(self, geotransform, projection, descriptions) -> None:
+        """Georeferencing, nodata and band descriptions."""
         if geotransform:
             self.dataset.SetGeoTransform(list(geotransform))
         if projection:
             self.dataset.SetProjection(projection)
-        for b in range(1, bands + 1):
+        for b in range(1, self.bands + 1):
             band = self.dataset.GetRasterBand(b)
             band.SetNoDataValue(NODATA)
             if b - 1 < len(descriptions):
                 band.SetDescription(descriptions[b - 1])
-        self._buffer: np.ndarray | None = None  # one block row, filled across strips
-        self._filled = 0
-        self._next_row = 0
 
     def write(self, rows: np.ndarray) -> None:
         """Append rows ``[bands, h, width]``; whole block rows go to disk at once."""
@@ -157,10 +169,24 @@ class GeoTiffWriter:
                     band.WriteArray(rows[b, :, c0:c1], c0, self._next_row)
                 self.dataset.FlushCache()  # compress and drop these blocks now
         except RuntimeError as error:  # a full disk, a vanished folder
-            raise OutputError(
-                f"cannot write {self.final.name} (is the disk full?): {self._say(error)}"
-            ) from None
+            raise self._cannot_write(error, " (is the disk full?)") from None
         self._next_row += rows.shape[1]
+
+    def _cannot_write(self, error: BaseException, guess: str = "") -> OutputError:
+        """What went wrong, said of the user's file, with a full disk named as such."""
+        return OutputError(
+            f"cannot write {self.final.name}{self._disk_full() or guess}: {self._say(error)}; "
+            "nothing was written: free some space or choose another folder with {option}",
+            option="output",
+        )
+
+    def _disk_full(self) -> str:
+        """ " (the disk is full: 12 kB free)" when the output's disk has next to no room left."""
+        try:
+            free = shutil.disk_usage(self.final.parent).free
+        except OSError:
+            return ""
+        return f" (the disk is full: {free // 1024} kB free)" if free < DISK_FULL_BYTES else ""
 
     def _say(self, error: BaseException) -> str:
         """GDAL's message about the temporary file, told about the file the user named."""
@@ -217,10 +243,11 @@ class GeoTiffWriter:
         try:
             with limited_gdal_cache():
                 self._finish_file(callback)
-        except RuntimeError as error:
+            self._check_complete()
+        except RuntimeError as error:  # the last blocks, overviews or directory did not fit
             self.dataset = None
             raise_if_cancelled(cancel)
-            raise OutputError(f"cannot write {self.final.name}: {self._say(error)}") from None
+            raise self._cannot_write(error) from None
         self.staging.companion(Path(f"{self.temp}.aux.xml"), Path(f"{self.final}.aux.xml"))
         if self.style_qml is not None:
             style = self.staging.add(sidecar_path(self.final), ".qml")
@@ -237,6 +264,16 @@ class GeoTiffWriter:
             self._build_overviews(callback)
         self.dataset.FlushCache()
         self.dataset = None
+
+    def _check_complete(self) -> None:
+        """Read the closed file's size and last block back: GDAL reports an error while it
+        closes a file only to stderr, and a truncated file must not be renamed into place."""
+        dataset = gdal.Open(str(self.temp))
+        size = (dataset.RasterXSize, dataset.RasterYSize, dataset.RasterCount)
+        if size != (self.width, self.height, self.bands):
+            raise RuntimeError("the file read back has another size than was written")
+        rows = min(OUTPUT_BLOCK, self.height)
+        dataset.GetRasterBand(self.bands).ReadRaster(0, self.height - rows, self.width, rows)
 
     def close(self) -> None:
         """Drop GDAL's handle (an aborted run; the staging removes the files)."""

@@ -62,21 +62,23 @@ def read_model_metadata(path: str | os.PathLike) -> ModelMetadata:
     path = Path(path)
     _check_exists(path)
     if _is_torch(path):
-        import torch  # a checkpoint's metadata needs torch to read; no way around it
+        from .torch_files import load_weights_only  # a checkpoint's metadata needs torch
 
-        try:
-            checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
-        except Exception as error:
-            raise ModelError(
-                f"{path.name} is not a loadable torch checkpoint: {first_line(error)}"
-            ) from None
+        checkpoint = load_weights_only(path)
+        if not isinstance(checkpoint, dict):
+            raise ModelError(f"{path.name} is not a training checkpoint (no metadata)")
         props = {str(k): str(v) for k, v in (checkpoint.get("metadata") or {}).items()}
         return _parse(props, path.name)
+    return _parse(_read_props(path), path.name)
+
+
+def _read_props(path: Path) -> dict[str, str]:
+    """The ONNX file's metadata props; a file that is no ONNX model is a ModelError."""
     try:
-        props = read_onnx_props(path)
+        return read_onnx_props(path)
     except MetadataError as error:
-        raise ModelError(f"{path.name}: {error}") from None
-    return _parse(props, path.name)
+        text = str(error) if path.name in str(error) else f"{path.name}: {error}"
+        raise ModelError(f"{text}: choose another model with {{option}}", option="model") from None
 
 
 @dataclass
@@ -212,11 +214,7 @@ def load_model(
         backend = TorchBackend(path, device, num_threads)
         meta = _parse(backend.props, path.name)
     else:
-        try:
-            props = read_onnx_props(path)
-        except MetadataError as error:
-            raise ModelError(f"{path.name} is not a valid ONNX model: {error}") from None
-        meta = _parse(props, path.name)
+        meta = _parse(_read_props(path), path.name)
         from .backends.onnx import OnnxBackend
 
         backend = OnnxBackend(path, device, num_threads)

@@ -43,6 +43,7 @@ class OptionSpec:
     minimum: float | None = None
     maximum: float | None = None
     default_label: str = "Model's"  # how ``None`` reads in the panel
+    panel_name: str = ""  # how the panel names an option it sets outside its Options section
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -54,6 +55,8 @@ class OptionSpec:
             return self.cli
         if place == "processing" and self.processing:
             return f"the {self.processing} parameter"
+        if place == "panel" and self.panel_name:
+            return self.panel_name
         return f"'{self.label}'"
 
 
@@ -130,6 +133,7 @@ class SegmentationOptions:
         cli="--extent",
         processing="EXTENT",
         panel=False,  # the panel's Area section
+        panel_name="'Current map view' (Area)",
     )
     mask: PolygonMask | None = option(  # noqa: RUF009 - option() returns a dataclass field
         kind="mask",
@@ -138,6 +142,7 @@ class SegmentationOptions:
         cli="--mask",
         processing="MASK",
         panel=False,  # the panel's Area section
+        panel_name="'Selected polygons' (Area)",
     )
     num_threads: int | None = option(
         kind="int",

@@ -154,10 +154,10 @@ def segment(
             timings["polygons"] = time.perf_counter() - t
         if "stats" in extra:
             write_statistics(staging.add(extra["stats"], ".csv"), areas)
-        raise_if_cancelled(cancel)
-        staging.commit()
         if progress is not None:
             progress(1.0, "done")
+        raise_if_cancelled(cancel)  # asked up to the last report: honoured, nothing renamed
+        staging.commit()
     except BaseException:
         for each in writers:
             each.close()
@@ -169,6 +169,8 @@ def segment(
         source.close()
     details = source.warnings + [w for w in run.gdal_warnings if w not in source.warnings]
     timings["total"] = time.perf_counter() - started
+    valid_pixels = int(run.counts[0][:NODATA].sum())
+    nothing = [] if valid_pixels else [_nothing_valid(input_path, options)]
     return SegmentationResult(
         output_path=str(output_path),
         device=loaded.device,
@@ -178,12 +180,12 @@ def segment(
         tiles_processed=run.tiles_processed,
         tiles_skipped=run.tiles_skipped,
         class_areas=areas,
-        warnings=list(loaded.warnings) + plan.warnings + _unused(options, extra),
+        warnings=list(loaded.warnings) + plan.warnings + _unused(options, extra) + nothing,
         notes=plan.notes + _dropped_notes(layers),
         details=details,
         width=w,
         height=h,
-        valid_pixels=int(run.counts[0][:NODATA].sum()),
+        valid_pixels=valid_pixels,
         pixel_area_m2=plan.pixel_area_m2,
         confidence_path=str(extra["confidence"]) if "confidence" in extra else None,
         polygons_path=str(extra["polygons"]) if "polygons" in extra else None,
@@ -196,6 +198,15 @@ def _unused(options: SegmentationOptions, extra: dict[str, Path]) -> list[str]:
     if options.min_area_m2 and "polygons" not in extra:
         return ["a smallest polygon area was given but no polygon output: it was not used"]
     return []
+
+
+def _nothing_valid(input_path, options: SegmentationOptions) -> str:
+    """Why an output holds only no data: said, so an empty result is never taken for one."""
+    where = " inside the area chosen" if options.extent or options.mask else ""
+    return (
+        f"every pixel of {Path(input_path).name}{where} is no data (its nodata value, alpha "
+        "or mask band): nothing was segmented"
+    )
 
 
 def _dropped_notes(layers) -> list[str]:

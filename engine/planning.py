@@ -157,12 +157,26 @@ def select_window(
     return (x0, y0, x1 - x0, y1 - y0), geometries
 
 
+def pixel_type_warnings(source: RasterSource, pixel_scale: float) -> list[str]:
+    """A raster of other values than the model's (16-bit or float pixels for a model of 8-bit
+    imagery) runs, but its result deserves a second look: said, not refused."""
+    dtype = source.dtype
+    if pixel_scale > 255 or dtype == np.uint8:
+        return []
+    kind = "floating-point" if dtype.kind == "f" else f"{dtype.itemsize * 8}-bit"
+    return [
+        f"the raster holds {kind} values ({dtype.name}) and the model expects 8-bit imagery "
+        f"(values up to {pixel_scale:g}): check the result, or convert the raster to 8-bit"
+    ]
+
+
 def make_plan(source: RasterSource, model: LoadedModel, options: SegmentationOptions) -> Plan:
     meta = model.metadata
     notes: list[str] = []
     warnings: list[str] = []
     bands = select_bands(source, model, options)
     window, mask = select_window(source, options)
+    warnings += pixel_type_warnings(source, meta.pixel_scale)
     gsd = source.gsd_m()
     work = source
     if gsd is None:

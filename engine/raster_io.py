@@ -57,6 +57,20 @@ def is_gdal_name(path: str) -> bool:
     return path.startswith("/vsi") or bool(_CONNECTION_PREFIX.match(path))
 
 
+def _name(path: str) -> str:
+    """A file's name for messages (a GDAL name as given)."""
+    return path if is_gdal_name(path) else Path(path).name
+
+
+def is_vector_file(path: str) -> bool:
+    """Whether GDAL opens ``path`` as vector data (a polygon file given as a raster)."""
+    try:
+        dataset = gdal.OpenEx(path, gdal.OF_VECTOR)
+    except RuntimeError:
+        return False
+    return dataset is not None and dataset.GetLayerCount() > 0
+
+
 class RasterSource:
     """An open GDAL raster with the questions the pipeline asks of it."""
 
@@ -83,11 +97,24 @@ class RasterSource:
         try:
             dataset = gdal.Open(path, gdal.GA_ReadOnly)
         except RuntimeError as error:
-            raise InputError(f"GDAL cannot open {path} as a raster: {error}") from None
+            if is_vector_file(path):
+                raise InputError(
+                    f"{_name(path)} holds vector layers, not a raster: choose a raster (an "
+                    "orthophoto) with {option}",
+                    option="input",
+                ) from None
+            raise InputError(
+                f"GDAL cannot open {_name(path)} as a raster ({str(error).strip()}): choose a "
+                "raster file with {option}",
+                option="input",
+            ) from None
         finally:
             gdal.PopErrorHandler()
         if dataset is None or dataset.RasterCount == 0:
-            raise InputError(f"{path} holds no raster bands")
+            raise InputError(
+                f"{_name(path)} holds no raster bands: choose a raster with {{option}}",
+                option="input",
+            )
         source = cls(dataset, path)
         source.warnings = notes
         return source
@@ -137,12 +164,19 @@ class RasterSource:
         if extent is None:
             return 0, 0, self.width, self.height
         if len(extent) != 4:
-            raise InputError("extent must be xmin,ymin,xmax,ymax")
+            raise InputError("{option} must be xmin,ymin,xmax,ymax", option="extent")
         xmin, ymin, xmax, ymax = (float(v) for v in extent)
         if not (xmax > xmin and ymax > ymin):
-            raise InputError(f"extent {list(extent)} is empty: need xmin < xmax and ymin < ymax")
+            raise InputError(
+                f"extent {list(extent)} is empty: need xmin < xmax and ymin < ymax in {{option}}",
+                option="extent",
+            )
         if not self.is_north_up():
-            raise InputError("an extent needs a north-up raster (no rotation in its geotransform)")
+            raise InputError(
+                f"{_name(self.path)} is rotated (its geotransform has rotation terms): it can be "
+                "segmented whole, not cut to {option}",
+                option="extent",
+            )
         gt = self.geotransform
         cols = sorted(((xmin - gt[0]) / gt[1], (xmax - gt[0]) / gt[1]))
         rows = sorted(((ymax - gt[3]) / gt[5], (ymin - gt[3]) / gt[5]))
@@ -151,7 +185,10 @@ class RasterSource:
         y0 = max(0, math.floor(rows[0] + 1e-9))
         y1 = min(self.height, math.ceil(rows[1] - 1e-9))
         if x1 <= x0 or y1 <= y0:
-            raise InputError(f"extent {list(extent)} does not overlap the raster {self.path}")
+            raise InputError(
+                f"extent {list(extent)} does not overlap {_name(self.path)}: change {{option}}",
+                option="extent",
+            )
         return x0, y0, x1 - x0, y1 - y0
 
     def resampled(self, width: int, height: int) -> RasterSource:

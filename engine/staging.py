@@ -89,5 +89,5 @@ class Staging:
 def _remove(path: Path) -> None:
     try:
         path.unlink()
-    except FileNotFoundError:
+    except OSError:  # never created (a read-only folder), or already gone
         pass

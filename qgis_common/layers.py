@@ -6,6 +6,8 @@ from pathlib import Path
 
 from qgis.core import QgsMapLayer, QgsProject, QgsProviderRegistry, QgsRasterLayer
 
+from ..engine.raster_io import is_vector_file
+
 # Raster providers whose "source" is not a file GDAL can stream.
 REMOTE_RASTER_PROVIDERS = ["wms", "wcs", "arcgismapserver", "postgresraster"]
 
@@ -40,3 +42,19 @@ def layers_reading(path: str | Path, project: QgsProject) -> list[QgsMapLayer]:
         if used is not None and used.resolve() == target:
             found.append(layer)
     return found
+
+
+def not_a_raster(value: object, project: QgsProject | None) -> str:
+    """Why a Processing value given for a raster layer is none, in words ("" if unknown):
+    Processing itself says "not found" of a vector layer or a file it cannot read."""
+    layer = value if isinstance(value, QgsMapLayer) else None
+    if layer is None and project is not None and isinstance(value, str):
+        layer = project.mapLayer(value) or next(iter(project.mapLayersByName(value)), None)
+    if layer is not None:
+        return "" if isinstance(layer, QgsRasterLayer) else f"'{layer.name()}' is a vector layer"
+    if not isinstance(value, str) or not Path(value.split("|")[0]).is_file():
+        return ""
+    path = value.split("|")[0]
+    if is_vector_file(path):
+        return f"{Path(path).name} holds vector layers, not a raster"
+    return f"{Path(path).name} is not a raster QGIS can open"

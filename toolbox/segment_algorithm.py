@@ -37,7 +37,12 @@ from ..engine.metadata import KEY_INPUT_BANDS
 from ..engine.model_file import read_model_metadata
 from ..engine.options import SegmentationOptions
 from ..engine.planning import check_bands
-from ..qgis_common.layers import REMOTE_RASTER_PROVIDERS, layers_reading, raster_source
+from ..qgis_common.layers import (
+    REMOTE_RASTER_PROVIDERS,
+    layers_reading,
+    not_a_raster,
+    raster_source,
+)
 from ..qgis_common.styling import (
     RESULT_PROPERTY,
     add_result_layer,
@@ -191,6 +196,10 @@ class SegmentRasterAlgorithm(PluginAlgorithm):
         """Every mistake that can be found before running, reported before running (and
         printed once by qgis_process, which repeats errors raised while running)."""
         ok, message = super().checkParameterValues(parameters, context)
+        if not ok and self.parameterAsRasterLayer(parameters, self.INPUT, context) is None:
+            reason = not_a_raster(parameters.get(self.INPUT), context.project())
+            if reason:
+                message = f"{reason}: choose a raster layer (an orthophoto) as INPUT."
         if not ok:
             return ok, message
         try:

@@ -15,6 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.errors import ModelError
+from engine.torch_files import load_weights_only
+
 
 def unwrap(model: nn.Module) -> nn.Module:
     """The plain module under DDP and torch.compile wrappers."""
@@ -60,7 +63,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} not found")
-    checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    try:
+        checkpoint = load_weights_only(path, map_location=map_location)
+    except ModelError as error:  # a file of objects, not tensors: refused, said why
+        raise ValueError(str(error)) from None
     if not isinstance(checkpoint, dict) or "model" not in checkpoint:
         raise ValueError(f"{path} is not a trainer checkpoint (no 'model' entry)")
     return checkpoint

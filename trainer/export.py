@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from engine.errors import ModelError
 from engine.metadata import (
     ModelMetadata,
     from_onnx_props,
@@ -29,6 +30,7 @@ from engine.metadata import (
     write_onnx_metadata,
 )
 from engine.models import build_model
+from engine.torch_files import load_weights_only
 
 DEFAULT_OPSET = 17
 DYNAMO_MIN_OPSET = 18
@@ -277,12 +279,12 @@ def model_from_checkpoint(checkpoint: Mapping[str, Any]) -> tuple[nn.Module, Mod
 
 def load_checkpoint(path: str | os.PathLike) -> Mapping[str, Any]:
     """Read a training checkpoint without unpickling arbitrary objects."""
+    if not Path(path).is_file():
+        raise ExportError(f"no checkpoint at {path}")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ExportError(f"no checkpoint at {path}") from None
-    except Exception as error:  # pickle and zip errors have many types
-        raise ExportError(f"{path} is not a readable torch checkpoint: {error}") from None
+        checkpoint = load_weights_only(path)
+    except ModelError as error:  # objects instead of tensors, or not a checkpoint at all
+        raise ExportError(str(error)) from None
     if not isinstance(checkpoint, Mapping):
         raise ExportError(f"{path} holds no checkpoint dict")
     return checkpoint

@@ -49,6 +49,10 @@ from .transforms import augment, normalise
 log = logging.getLogger(__name__)
 
 
+class TrainingDivergedError(ValueError):
+    """The loss stopped being a number; the run stops with the last good checkpoint kept."""
+
+
 class ShardSampler(Sampler[int]):
     """Every rank a disjoint share of the validation set, without DistributedSampler's
     padding (which would count some tiles twice in the metrics)."""
@@ -419,6 +423,7 @@ class Trainer:
                 with self._autocast():
                     logits = self.net(images)
                     loss = self.criterion(logits, labels)
+                self._check_finite(loss, i, batches)
                 self.scaler.scale(loss / accumulate).backward()
             if boundary:
                 if c.optim.grad_clip:
@@ -437,6 +442,27 @@ class Trainer:
                 bar.set_postfix(loss=f"{loss.item():.4f}")
         stats = all_reduce_sum(torch.stack([total, torch.tensor(float(count), device=self.device)]))
         return float(stats[0] / stats[1].clamp_min(1))
+
+    def _check_finite(self, loss: torch.Tensor, batch: int, batches: int) -> None:
+        """Stop at the first NaN or infinite loss, before it reaches the weights: every rank
+        at the same step (the flag is summed across ranks); the checkpoints on disk are the
+        last good ones."""
+        bad = (~torch.isfinite(loss.detach())).float()
+        if not all_reduce_sum(bad).item():
+            return
+        last = self.ckpt_dir / "last.pt"
+        kept = (
+            f"{last} (epoch {self.epoch}) is the last good state"
+            if self.epoch
+            else "no checkpoint was written yet"
+        )
+        value = loss.item()
+        shown = f"{value}" if not math.isfinite(value) else "NaN or infinite on another process"
+        raise TrainingDivergedError(
+            f"the loss became {shown} at optimiser step {self.step + 1} (epoch "
+            f"{self.epoch + 1}, batch {batch + 1} of {batches}): training stopped and {kept}. "
+            "Lower the learning rate (--set optim.lr=...) or check the data, then --resume"
+        )
 
     @torch.no_grad()
     def validate(self, keep_samples: int = 0) -> tuple[float, torch.Tensor, tuple | None]:

@@ -11,6 +11,7 @@ import os
 import numpy as np
 
 from ..errors import ModelError, first_line
+from ..torch_files import load_weights_only
 
 
 class TorchBackend:
@@ -23,17 +24,13 @@ class TorchBackend:
             import torch
         except ImportError:
             raise ModelError(
-                "this is a torch checkpoint and torch is not installed; export it to ONNX "
-                "(python -m trainer export) or pip install torch"
+                f"{os.path.basename(str(path))} is a PyTorch checkpoint and PyTorch is not "
+                "installed in this Python: use the model's ONNX file, or install torch"
             ) from None
         self.torch = torch
         self.warnings: list[str] = []
         name = os.path.basename(str(path))
-        try:
-            checkpoint = torch.load(str(path), map_location="cpu", weights_only=True)
-        except Exception as error:
-            first = first_line(error)
-            raise ModelError(f"{name} is not a loadable torch checkpoint: {first}") from None
+        checkpoint = load_weights_only(path)
         if not isinstance(checkpoint, dict) or "model" not in checkpoint:
             raise ModelError(f"{name} is not a training checkpoint (no 'model' state dict)")
         self.checkpoint = checkpoint

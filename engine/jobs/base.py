@@ -59,7 +59,15 @@ def word_error(error: EngineError, specs: Mapping[str, OptionSpec], place: str) 
         return spec.name_in(place) if spec else f"the {option.replace('_', ' ')} option"
 
     message = error.worded(name)
-    return message if place == CLI else message[:1].upper() + message[1:]
+    return message if place == CLI else sentence(message)
+
+
+def sentence(message: str) -> str:
+    """``message`` with a capital, unless it starts with a file name or path (evil.pt)."""
+    first = message.split(" ", 1)[0].rstrip(".:,;")
+    if "." in first or "/" in first or "\\" in first:
+        return message
+    return message[:1].upper() + message[1:]
 
 
 def run_job(

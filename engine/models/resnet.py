@@ -8,11 +8,13 @@ names (``conv1``, ``bn1``, ``layer1``..``layer4``, blocks with ``conv1/bn1/conv2
 from __future__ import annotations
 
 import os
-import pickle
 from collections.abc import Mapping
 
 import torch
 from torch import nn
+
+from ..errors import ModelError
+from ..torch_files import load_weights_only
 
 RESNET34_LAYERS = (3, 4, 6, 3)
 # Parameters of torchvision's classifier, which a segmentation encoder has no use for.
@@ -120,11 +122,9 @@ def load_torchvision_weights(
 def load_torchvision_weights_file(encoder: ResNetEncoder, path: str | os.PathLike) -> list[str]:
     """Read an ImageNet ResNet state dict (e.g. torchvision's resnet34-*.pth) safely."""
     try:
-        state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise ValueError(
-            f"{path} is not a plain state dict (refused to unpickle it): {error}"
-        ) from None
+        state_dict = load_weights_only(path)
+    except ModelError as error:
+        raise ValueError(str(error)) from None
     if isinstance(state_dict, Mapping) and "state_dict" in state_dict:
         state_dict = state_dict["state_dict"]
     if not isinstance(state_dict, Mapping):

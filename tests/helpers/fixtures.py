@@ -2,7 +2,8 @@
 
 ``kit``: the engine tests' builders (tiny ONNX models and rasters); ``convnet``: a 3x3-conv
 model; ``tiny*``: the stripes model and raster whose class map is known exactly;
-``clean_project``: an empty QGIS project before and after a test.
+``clean_project``: an empty QGIS project before and after a test; ``provider``: our
+Processing provider, registered as QGIS registers it.
 """
 
 from __future__ import annotations
@@ -131,3 +132,26 @@ def labelled_scene(tmp_path) -> finetune_inputs.Scene:
 def labelled_scene_factory(tmp_path):
     """``labelled_scene_factory(names=[...])``: the scene, its labels with other class names."""
     return lambda **kwargs: finetune_inputs.make_scene(tmp_path, **kwargs)
+
+
+# ---- Processing: our provider registered the way QGIS registers it -------------------------
+
+
+@pytest.fixture()
+def provider(plugin_package, qgis_processing, qgis_iface, monkeypatch):
+    """Our provider, registered the way QGIS does it (initProcessing), removed afterwards.
+
+    Processing loads results into the layer tree through ``iface.layerTreeView()``, which
+    QGIS 3.44 hands to C++: a real view of the project's tree, not pytest-qgis' mock.
+    """
+    from qgis.core import QgsLayerTreeModel, QgsProject
+    from qgis.gui import QgsLayerTreeView
+
+    view = QgsLayerTreeView()
+    view.setModel(QgsLayerTreeModel(QgsProject.instance().layerTreeRoot(), view))
+    monkeypatch.setattr(qgis_iface, "layerTreeView", lambda: view, raising=False)
+    plugin = plugin_package.classFactory(qgis_iface)
+    plugin.initProcessing()
+    yield plugin.provider
+    plugin.unload()
+    view.deleteLater()

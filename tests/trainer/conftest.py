@@ -78,6 +78,23 @@ def write_scene(root: Path, tile_id: str, seed: int, unknown: int = 0) -> np.nda
     return classes
 
 
+def write_folder_dataset(src: Path) -> Path:
+    """A user's own data for ``prepare folder``: 5 scenes of 3 classes (road, roof, grass)
+    as colour masks, at 5 cm; every fifth image is a test image."""
+    colours = [[128, 128, 128], [200, 0, 0], [0, 200, 0]]
+    for i in range(5):
+        classes = class_map(i, 64) % 3
+        image = np.stack([classes * 80, 255 - classes * 60, classes * 30]).astype(np.uint8)
+        _write(src / "images" / f"field{i}.tif", image)
+        mask = np.asarray(colours, dtype=np.uint8)[classes].transpose(2, 0, 1)
+        _write(src / "masks" / f"field{i}.tif", mask)
+    (src / "classes.json").write_text(json.dumps({
+        "classes": [{"name": n, "color": c} for n, c in zip(("road", "roof", "grass"), colours)],
+        "resolution_cm": 5,
+    }))  # fmt: skip
+    return src
+
+
 @pytest.fixture(scope="session")
 def potsdam_src(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("potsdam_src")
@@ -143,6 +160,7 @@ def kit() -> SimpleNamespace:
         class_map=class_map,
         write_scene=write_scene,
         write_raster=_write,
+        write_folder_dataset=write_folder_dataset,
         tiny_config=tiny_config,
         to_toml=to_toml,
     )

@@ -231,18 +231,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_message(potsdam_prepared, tmp_
 
 
 def test_own_folder_data_without_clutter_trains_and_evaluates(tmp_path, kit, capsys):
-    colours = [[128, 128, 128], [200, 0, 0], [0, 200, 0]]
-    src = tmp_path / "mine"
-    for i in range(5):
-        classes = kit.class_map(i, 64) % 3
-        image = np.stack([classes * 80, 255 - classes * 60, classes * 30]).astype(np.uint8)
-        kit.write_raster(src / "images" / f"field{i}.tif", image)
-        mask = np.asarray(colours, dtype=np.uint8)[classes].transpose(2, 0, 1)
-        kit.write_raster(src / "masks" / f"field{i}.tif", mask)
-    (src / "classes.json").write_text(json.dumps({
-        "classes": [{"name": n, "color": c} for n, c in zip(("road", "roof", "grass"), colours)],
-        "resolution_cm": 5,
-    }))  # fmt: skip
+    src = kit.write_folder_dataset(tmp_path / "mine")
     data = tmp_path / "data"
     assert main(["prepare", "folder", "--src", str(src), "--out", str(data), "--tile", "32"]) == 0
     # The phase configs monitor validation_miou5 (Potsdam without clutter); with no clutter

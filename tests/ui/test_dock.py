@@ -337,7 +337,7 @@ def test_engine_error_goes_to_the_message_bar_and_log_once(
 
     assert outcome.status == "failed"
     assert "Traceback" not in outcome.message and "\n" not in outcome.message
-    assert outcome.message.startswith("Broken.onnx: the graph takes 1 input channels")
+    assert outcome.message.startswith("broken.onnx: the graph takes 1 input channels")
     critical = plugin_iface.messageBar().get_messages(Qgis.Critical)
     assert critical == [f"Aerial Segmentation:{outcome.message}"]
     assert logged.count(("Aerial Segmentation", outcome.message)) == 1  # logged once

@@ -42,6 +42,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--test-every", type=int, default=5, help="folder without sub-folders: every n-th image "
         "is a test image (5; 0 = none)",
     )  # fmt: skip
+    parser.add_argument(
+        "--skip-unreadable", action="store_true",
+        help="leave out scenes whose image or label cannot be read whole (listed in the "
+        "manifest); without it a damaged file stops prepare",
+    )  # fmt: skip
     carve = parser.add_argument_group("validation, carved from the training scenes")
     carve.add_argument(
         "--validation-fraction", type=float, default=0.15,
@@ -80,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         "stride": args.stride,
         "carve": carve,
         "command": getattr(args, "command_line", ""),
+        "skip_unreadable": args.skip_unreadable,
     }
     try:
         if args.dataset == "potsdam":
@@ -107,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
     if "test" not in manifest["splits"]:
         print("no test split: `evaluate` will have nothing to score")
     print(f"mean {manifest['mean']} std {manifest['std']}")
+    for skipped in manifest["skipped_scenes"]:
+        print(f"WARNING: skipped {skipped['scene']}: {skipped['file']} cannot be read "
+              f"({skipped['reason']})")  # fmt: skip
     unknown = manifest["_unknown"]
     if unknown.total:
         print(

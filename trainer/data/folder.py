@@ -78,6 +78,7 @@ def prepare_folder(
     test_every: int = 5,
     carve: ValidationCarve | None = None,
     command: str = "",
+    skip_unreadable: bool = False,
 ) -> dict:
     names, colors, resolution = read_classes(src)
     scenes = folder_scenes(src, test_every)
@@ -91,6 +92,5 @@ def prepare_folder(
         split_scheme="folder",
         labels=dict.fromkeys(SPLITS, "colours" if isinstance(encoder, ColourMap) else "indices"),
     )
-    return prepare_tiles(
-        scenes, out, encoder, info, tile=tile, stride=stride, carve=carve, command=command
-    )
+    options = dict(tile=tile, stride=stride, carve=carve, command=command)
+    return prepare_tiles(scenes, out, encoder, info, **options, skip_unreadable=skip_unreadable)

@@ -103,6 +103,7 @@ def prepare_potsdam(
     kind: str = "RGB",
     carve: ValidationCarve | None = None,
     command: str = "",
+    skip_unreadable: bool = False,
 ) -> dict:
     from engine.metadata import POTSDAM_CLASSES
 
@@ -120,6 +121,5 @@ def prepare_potsdam(
         extra={"image_kind": kind.upper()},
     )
     colour_map = ColourMap(tuple(c.color for c in POTSDAM_CLASSES))
-    return prepare_tiles(
-        scenes, out, colour_map, info, tile=tile, stride=stride, carve=carve, command=command
-    )
+    options = dict(tile=tile, stride=stride, carve=carve, command=command)
+    return prepare_tiles(scenes, out, colour_map, info, **options, skip_unreadable=skip_unreadable)

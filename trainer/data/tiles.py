@@ -143,6 +143,38 @@ class _Opened:
         return self.image.RasterXSize, self.image.RasterYSize
 
 
+def unreadable(path: Path) -> str:
+    """Why GDAL cannot read every pixel of ``path`` ("" when it can): a truncated copy, a
+    damaged block. Every block is read once (checksums), before any tile is cut."""
+    try:
+        dataset = gdal.Open(str(path))
+        for number in range(1, dataset.RasterCount + 1):
+            dataset.GetRasterBand(number).Checksum()
+    except RuntimeError as error:
+        return str(error).strip() or "unreadable"
+    return ""
+
+
+def readable_scenes(scenes: list[Scene], skip: bool) -> tuple[list[Scene], list[dict]]:
+    """The scenes whose image and label read whole, and what was skipped (with ``skip``;
+    without it the first damaged file stops the run, naming the flag that skips it)."""
+    kept, skipped = [], []
+    for scene in scenes:
+        damaged = [(path, why) for path in (scene.image, scene.label) if (why := unreadable(path))]
+        if not damaged:
+            kept.append(scene)
+            continue
+        path, why = damaged[0]
+        if not skip:
+            raise ValueError(
+                f"{path} cannot be read ({why}): replace or remove it, or run again with "
+                "--skip-unreadable to prepare the dataset without it"
+            )
+        log.warning("skipped scene %s: %s cannot be read (%s)", scene.name, path, why)
+        skipped.append({"scene": scene.name, "file": str(path), "reason": why})
+    return kept, skipped
+
+
 def _open_scenes(scenes: list[Scene], bands: list[int] | None) -> tuple[dict[str, _Opened], int]:
     opened = {}
     for scene in scenes:
@@ -306,11 +338,15 @@ def prepare_tiles(
     bands: list[int] | None = None,
     carve: ValidationCarve | None = None,
     command: str = "",
+    skip_unreadable: bool = False,
 ) -> dict:
     """Carve validation, cut every region into tiles, write one array pair per split, the
-    label rasters of validation and test, and the manifest."""
+    label rasters of validation and test, and the manifest. A scene whose image or label
+    cannot be read whole stops the run, or with ``skip_unreadable`` is left out (and listed
+    in the manifest's ``skipped_scenes``)."""
     stride = stride or tile
     carve = carve or ValidationCarve()
+    scenes, skipped = readable_scenes(scenes, skip_unreadable)
     if not scenes:
         raise ValueError("no scenes to prepare")
     out.mkdir(parents=True, exist_ok=True)
@@ -364,6 +400,7 @@ def prepare_tiles(
             "by_scene": {n: f.to_json() for n, f in cutter.unknown.items() if f.total},
         },
         "command": command,
+        "skipped_scenes": skipped,
         **info.extra,
     }
     partial = out / (MANIFEST + ".part")

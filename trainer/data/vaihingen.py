@@ -45,6 +45,7 @@ def prepare_vaihingen(
     train_labels: str = "full",
     carve: ValidationCarve | None = None,
     command: str = "",
+    skip_unreadable: bool = False,
 ) -> dict:
     """The benchmark's training areas train (validation carved from them), its test areas
     test; ``test_labels`` and ``train_labels`` are ``full`` or ``eroded`` (noBoundary)."""
@@ -74,6 +75,5 @@ def prepare_vaihingen(
         extra={"image_kind": "IRRG"},
     )
     colour_map = ColourMap(tuple(c.color for c in POTSDAM_CLASSES))
-    return prepare_tiles(
-        scenes, out, colour_map, info, tile=tile, stride=stride, carve=carve, command=command
-    )
+    options = dict(tile=tile, stride=stride, carve=carve, command=command)
+    return prepare_tiles(scenes, out, colour_map, info, **options, skip_unreadable=skip_unreadable)

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from osgeo import gdal, ogr, osr
 
+from engine.raster_io import is_vector_file
+
 from .errors import FinetuneError
 
 gdal.UseExceptions()
@@ -64,17 +66,9 @@ def read_labels(spec: str | os.PathLike, class_field: str = "class") -> LabelSet
     path, _ = split_layer_spec(str(spec))
     if not Path(path).exists() and not path.startswith("/vsi"):
         raise FinetuneError(f"label file not found: {path}; check {{option}}", option="labels")
-    if _is_vector(path):
+    if is_vector_file(path):
         return read_vector_labels(str(spec), class_field)
     return read_raster_labels(path)
-
-
-def _is_vector(path: str) -> bool:
-    try:
-        dataset = gdal.OpenEx(path, gdal.OF_VECTOR)
-    except RuntimeError:
-        return False
-    return dataset is not None and dataset.GetLayerCount() > 0
 
 
 def read_vector_labels(spec: str, class_field: str = "class") -> LabelSet:
@@ -227,10 +221,15 @@ def _stored_qml(path: str, layer: str) -> str | None:
 
 
 def parse_categorized_colors(qml: str, field_name: str) -> dict[str, tuple[int, int, int]]:
-    import xml.etree.ElementTree as ElementTree
+    """Category colours of a QML style. A style comes with the analyst's labels, so it is
+    treated as untrusted: one that declares entities (which QGIS never writes; they serve
+    "billion laughs" expansion) is ignored; expat never fetches external ones."""
+    import xml.etree.ElementTree as ElementTree  # nosec B405 # entity declarations are refused below
 
+    if "<!ENTITY" in qml.upper():
+        return {}
     try:
-        root = ElementTree.fromstring(qml)
+        root = ElementTree.fromstring(qml)  # nosec B314 # no entity declarations (checked above)
     except ElementTree.ParseError:
         return {}
     renderer = root.find(".//renderer-v2")

@@ -95,6 +95,12 @@ class FinetuneJob(Job):
         )
 
     def run(self, progress: Progress, cancel: CancelToken):
-        from .runner import run_finetune  # torch: only once the job runs
-
+        try:
+            from .runner import run_finetune  # torch: only once the job runs
+        except ImportError as error:  # a Python without torch (or onnx): said, not a trace
+            missing = error.name or "torch"
+            raise EngineError(
+                f"fine-tuning needs the Python package '{missing}', which is not installed "
+                "here: install torch and onnx into this Python"
+            ) from None
         return run_finetune(self.request, progress, cancel)
