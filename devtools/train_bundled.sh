@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 WORK=runs/bundled
 MODEL=resources/models/cse_unet_synthetic.onnx
-CONFIG=bundled_synthetic
-RUN=$WORK/bundled_synthetic
+# Phase 1 on 24 large scenes, phase 2 (a warm start) on 94 smaller ones: see the configs.
+CONFIGS=(bundled_synthetic bundled_synthetic_phase_2)
+RUN=$WORK/bundled_synthetic_phase_2
 
 run() {
     echo "+ $*"
@@ -22,15 +23,21 @@ run() {
 }
 
 if [[ -z "${SKIP_TRAIN:-}" ]]; then
-    rm -rf "$WORK/scenes" "$WORK/scenes_20cm" "$WORK/dataset_20cm" "$WORK/dataset_native" \
-        "$RUN"
-    # Scenes v2 at 3-20 cm (each GeoTIFF carries its own GSD), 24 training and 6 test scenes
-    # (the benchmark split's tile ids); the copy puts them all at the model's 20 cm.
+    rm -rf "$WORK"/scenes* "$WORK"/dataset* "$WORK"/bundled_synthetic*
+    # Scenes v2 at 3-20 cm (each GeoTIFF carries its own GSD): 24 large training scenes and
+    # 6 test scenes (the benchmark split's tile ids) for phase 1, 94 smaller training scenes
+    # of another seed for phase 2; the copies put them all at the model's 20 cm.
     run $PY -m trainer synth --out "$WORK/scenes" --scenes 30 --size 2000 --seed 2026 \
         --test-fraction 0.2 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_20cm"
-    run $PY -m trainer prepare folder --src "$WORK/scenes_20cm" --out "$WORK/dataset_20cm" \
-        --tile 256 --validation-seed 0
-    run $PY -m trainer train --config "$CONFIG"
+    run $PY -m trainer synth --out "$WORK/scenes_b" --scenes 100 --size 1000 --seed 2027 \
+        --test-fraction 0.06 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_b_20cm"
+    for name in scenes_20cm scenes_b_20cm; do
+        run $PY -m trainer prepare folder --src "$WORK/$name" \
+            --out "$WORK/dataset${name#scenes}" --tile 256 --validation-seed 0
+    done
+    for config in "${CONFIGS[@]}"; do
+        run $PY -m trainer train --config "$config"
+    done
 fi
 # The test scenes at their native GSD, eroded labels (the benchmark protocol); the engine
 # resamples each to the model's 20 cm and scores on the scene's own grid.

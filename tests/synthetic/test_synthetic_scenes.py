@@ -125,7 +125,13 @@ def test_tile_ids_follow_the_benchmark_split():
     assert [s for _, s in ids].count("test") == 2
     for tile_id, split in ids:
         assert split_of(tile_id, "benchmark") == split
-    with pytest.raises(ValueError, match="at most"):
+    # Beyond the benchmark's 24 training ids, rows no Potsdam tile has (benchmark: unused).
+    many = tile_ids(100, test_fraction=0.06)
+    train = [t for t, s in many if s == "train"]
+    assert len(train) == 94 and len(set(train)) == 94
+    assert [split_of(t, "benchmark") for t in train[24:]] == [None] * 70
+    assert [s for _, s in many].count("test") == 6
+    with pytest.raises(ValueError, match="at most 14 test scenes"):
         tile_ids(100)
 
 

@@ -31,6 +31,8 @@ BENCHMARK_TEST = (
     "5_13", "5_14", "5_15", "6_13", "6_14", "6_15", "7_13",
 )  # fmt: skip
 
+EXTRA_COLUMNS = 20  # training scenes beyond the benchmark's ids: rows 8, 9, … of 20 columns
+
 IMAGE_DIR = "2_Ortho_RGB"
 LABEL_DIR = "5_Labels_for_participants"
 NO_BOUNDARY_DIR = "5_Labels_for_participants_no_Boundary"
@@ -63,18 +65,23 @@ def erode_boundaries(labels: np.ndarray, radius: int = 3) -> np.ndarray:
 
 
 def tile_ids(scenes: int, test_fraction: float = 0.25) -> list[tuple[str, str]]:
-    """(tile id, 'train' | 'test') for ``scenes`` scenes, test ids from the benchmark split."""
+    """(tile id, 'train' | 'test') for ``scenes`` scenes, test ids from the benchmark split.
+
+    Training scenes take the benchmark's 24 training ids first, then ids of rows 8 and on
+    (no Potsdam tile has them), so more, smaller scenes can train; ``prepare potsdam`` leaves
+    those out (it knows Potsdam's tiles only), ``prepare folder`` on a resampled copy keeps
+    them.
+    """
     n_test = 0 if scenes < 2 else max(1, round(scenes * test_fraction))
     n_train = scenes - n_test
-    if n_train > len(BENCHMARK_TRAIN) or n_test > len(BENCHMARK_TEST):
+    if n_test > len(BENCHMARK_TEST):
         raise ValueError(
-            f"at most {len(BENCHMARK_TRAIN)} training and {len(BENCHMARK_TEST)} test scenes "
-            f"(Potsdam's benchmark tile ids); asked for {n_train} and {n_test}. "
-            "Use a larger --size for more data per scene."
+            f"at most {len(BENCHMARK_TEST)} test scenes (Potsdam's benchmark test tile ids); "
+            f"asked for {n_test}: lower --test-fraction or use a larger --size"
         )
-    return [(t, "train") for t in BENCHMARK_TRAIN[:n_train]] + [
-        (t, "test") for t in BENCHMARK_TEST[:n_test]
-    ]
+    extra = [f"{8 + k // EXTRA_COLUMNS}_{1 + k % EXTRA_COLUMNS}" for k in range(n_train)]
+    train = (list(BENCHMARK_TRAIN) + extra)[:n_train]
+    return [(t, "train") for t in train] + [(t, "test") for t in BENCHMARK_TEST[:n_test]]
 
 
 def scene_origin(tile_id: str, size: int) -> tuple[float, float]:
