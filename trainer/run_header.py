@@ -20,11 +20,10 @@ if TYPE_CHECKING:
 
 def _device_line(trainer: Trainer) -> str:
     device = trainer.device
+    amp = {torch.bfloat16: "bf16 AMP", torch.float16: "fp16 AMP"}.get(trainer.amp_dtype, "fp32")
     if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-        amp = {torch.bfloat16: "bf16 AMP", torch.float16: "fp16 AMP"}.get(trainer.amp_dtype, "fp32")
-        return f"{device} ({name}), {amp}"
-    return f"cpu ({torch.get_num_threads()} threads), fp32"
+        return f"{device} ({torch.cuda.get_device_name(device)}), {amp}"
+    return f"cpu ({torch.get_num_threads()} threads), {amp}"
 
 
 def _data_lines(trainer: Trainer) -> list[str]:

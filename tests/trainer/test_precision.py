@@ -26,3 +26,13 @@ def test_autocast_runs_convolutions_in_the_chosen_dtype():
         assert conv(x).dtype == torch.bfloat16
     with precision.autocast(torch.device("cpu"), None):
         assert conv(x).dtype == torch.float32
+
+
+def test_the_run_header_says_which_precision_trains_on_the_cpu():
+    from types import SimpleNamespace
+
+    from trainer.run_header import _device_line
+
+    cpu = torch.device("cpu")
+    assert _device_line(SimpleNamespace(device=cpu, amp_dtype=torch.bfloat16)).endswith("bf16 AMP")
+    assert _device_line(SimpleNamespace(device=cpu, amp_dtype=None)).endswith(", fp32")
