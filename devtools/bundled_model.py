@@ -1,9 +1,16 @@
-"""Steps of ``devtools/train_bundled.sh`` that are no trainer command: cut the shipped sample
-scene out of a test scene, and make a bundled model's INT8 copy. (The model's metadata and
+"""Steps of ``devtools/train_bundled.sh`` that are no trainer command: choose the checkpoint
+to ship, cut the shipped sample scene out of a test scene, and make a bundled model's INT8
+copy. (The model's metadata and
 card come from the trainer: ``export --card``, ``evaluate --update-card``, ``quantize``.)
 
-Usage: python -m devtools.bundled_model sample --scene S_RGB.tif --label S_label.tif --out DIR
+Usage: python -m devtools.bundled_model choose --checkpoint A.pt --checkpoint B.pt --data D ...
+       python -m devtools.bundled_model sample --scene S_RGB.tif --label S_label.tif --out DIR
        python -m devtools.bundled_model int8 [--model resources/models/M.onnx]
+
+``choose`` scores each phase's best checkpoint on the validation split of every dataset
+given and prints the path of the one with the highest mean validation mIoU (6 classes): each
+phase chose its epoch on its own validation scenes, so this compares them on all of them.
+The test split is never read.
 
 ``int8`` writes ``M_int8.onnx`` (and its card) beside the model: calibrated on synthetic
 scenes made for the purpose (their own seed: scenes no training or test split holds), then
@@ -21,6 +28,27 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_SIZE = 1000
+
+
+# --- choose -------------------------------------------------------------------------------
+
+
+def choose_checkpoint(checkpoints: list[Path], datasets: list[Path], work: Path) -> Path:
+    """The checkpoint with the highest mean validation mIoU over ``datasets``."""
+    from trainer.evaluate import evaluate
+
+    means = {}
+    for checkpoint in checkpoints:
+        scores = []
+        for data in datasets:
+            out = work / f"{checkpoint.parent.parent.name}_{data.name}"
+            report = evaluate(checkpoint, data, out, split="validation", device="cpu")
+            scores.append(report.metrics["miou_all"])
+        means[checkpoint] = sum(scores) / len(scores)
+        table = ", ".join(f"{d.name} {100 * s:.1f}" for d, s in zip(datasets, scores))
+        print(f"{checkpoint}: validation mIoU6 {table}; mean {100 * means[checkpoint]:.1f}",
+              file=sys.stderr)  # fmt: skip
+    return max(checkpoints, key=means.__getitem__)
 
 
 # --- sample -------------------------------------------------------------------------------
@@ -133,6 +161,10 @@ def make_int8(model: Path, tiles: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devtools.bundled_model")
     sub = parser.add_subparsers(dest="step", required=True)
+    c = sub.add_parser("choose", help="the checkpoint with the best mean validation mIoU")
+    c.add_argument("--checkpoint", type=Path, action="append", required=True)
+    c.add_argument("--data", type=Path, action="append", required=True)
+    c.add_argument("--work", type=Path, default=ROOT / "runs" / "bundled" / "choose")
     s = sub.add_parser("sample", help="cut the sample scene out of a test scene")
     s.add_argument("--scene", type=Path, required=True)
     s.add_argument("--label", type=Path, required=True)
@@ -145,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.step == "int8":
         return make_int8(args.model, args.tiles)
+    if args.step == "choose":
+        print(choose_checkpoint(args.checkpoint, args.data, args.work))
+        return 0
     for path in make_sample(args.scene, args.label, args.out):
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
     return 0

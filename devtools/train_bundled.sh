@@ -15,7 +15,6 @@ WORK=runs/bundled
 MODEL=resources/models/cse_unet_synthetic.onnx
 # Phase 1 on 24 large scenes, phase 2 (a warm start) on 94 smaller ones: see the configs.
 CONFIGS=(bundled_synthetic bundled_synthetic_phase_2)
-RUN=$WORK/bundled_synthetic_phase_2
 
 run() {
     echo "+ $*"
@@ -45,8 +44,15 @@ fi
     run $PY -m trainer prepare potsdam --src "$WORK/scenes" --out "$WORK/dataset_native" \
         --split benchmark --tile 256
 
+# Each phase chose its epoch on its own validation scenes; the one shipped is the phase whose
+# best checkpoint scores higher on both validation splits together (never the test split).
+echo "+ choose between the phases on validation"
+BEST=$($PY -m devtools.bundled_model choose \
+    --checkpoint "$WORK/bundled_synthetic/checkpoints/best.pt" \
+    --checkpoint "$WORK/bundled_synthetic_phase_2/checkpoints/best.pt" \
+    --data "$WORK/dataset_20cm" --data "$WORK/dataset_b_20cm")
 # 512 px tiles in the graph (Deepness reads the tile size from it): more context per tile.
-run $PY -m trainer export "$RUN/checkpoints/best.pt" --out "$MODEL" --tile-size 512 --card
+run $PY -m trainer export "$BEST" --out "$MODEL" --tile-size 512 --card
 run $PY -m trainer evaluate "$MODEL" --data "$WORK/dataset_native" --out "$WORK/eval" \
     --update-card --colour-baseline
 run $PY -m devtools.bundled_model sample \

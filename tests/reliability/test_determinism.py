@@ -40,14 +40,15 @@ def test_outputs_are_byte_identical_across_runs_batch_sizes_and_threads(
 
 
 def test_the_bundled_model_scores_the_same_with_one_or_two_threads_and_any_batch():
-    """The shipped CSE-UNet (width 32, 256 px tiles): onnxruntime's CPU kernels split work by
-    output, not along a sum, so neither the thread count nor the batch changes a bit."""
+    """The shipped CSE-UNet: onnxruntime's CPU kernels split work by output, not along a sum,
+    so neither the thread count nor the batch changes a bit."""
     from engine.jobs.model_catalog import resolve_model
 
     path = resolve_model("cse_unet_synthetic").path
-    batch = np.random.default_rng(1).normal(size=(2, 3, 256, 256)).astype(np.float32)
     one = load_model(path, device="cpu", num_threads=1)
     two = load_model(path, device="cpu", num_threads=2)
+    tile = one.metadata.tile_size
+    batch = np.random.default_rng(1).normal(size=(2, 3, tile, tile)).astype(np.float32)
     reference = one.run(batch)
     assert np.array_equal(reference, two.run(batch))
     assert np.array_equal(reference, np.concatenate([two.run(batch[:1]), two.run(batch[1:])]))
