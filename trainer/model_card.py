@@ -167,6 +167,14 @@ def _score_rows(scores: dict, baseline: dict | None) -> list[str]:
     return lines
 
 
+def _resolution_text(data: dict) -> str:
+    """'5 cm', or the scenes' own GSDs when they differ (synthetic scenes in Potsdam's layout)."""
+    own = data.get("scene_resolution_cm")
+    if own:
+        return f"each scene's own GSD ({own[0]:g}-{own[1]:g} cm)"
+    return f"{data.get('resolution_cm') or 0:g} cm"
+
+
 def _test_section(evaluation: dict | None, file_name: str) -> list[str]:
     lines = ["## Test scores"]
     if not evaluation:
@@ -181,7 +189,7 @@ def _test_section(evaluation: dict | None, file_name: str) -> list[str]:
     lines += [
         f"`python -m trainer evaluate` on the {evaluation['split']} split of `{data['dataset']}` "
         f"({_count(len(evaluation['scenes']), 'scene')}: {', '.join(evaluation['scenes'])}) at "
-        f"{data.get('resolution_cm') or 0:g} cm, whole images "
+        f"{_resolution_text(data)}, whole images "
         f"through the engine{tta}, labels {data.get('labels', {}).get(evaluation['split'], '')}"
         f"; {evaluation['scores']['pixels']:,} pixels scored.",
     ]

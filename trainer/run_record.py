@@ -27,6 +27,7 @@ def dataset_summary(manifest: dict, data_dir: str = "") -> dict:
         "split_scheme": manifest["split_scheme"],
         "labels": manifest.get("labels", {}),
         "resolution_cm": manifest.get("resolution_cm"),
+        "scene_resolution_cm": manifest.get("scene_resolution_cm"),
         "tile_size": manifest["tile_size"],
         "stride": manifest.get("stride", manifest["tile_size"]),
         "channels": manifest["channels"],

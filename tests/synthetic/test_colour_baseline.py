@@ -40,11 +40,15 @@ def test_separable_colours_are_classified_perfectly():
 
 
 def test_command_scores_held_out_scenes_under_both_protocols(synthetic_potsdam, tmp_path):
-    src, _ = synthetic_potsdam
+    src, written = synthetic_potsdam
     data = tmp_path / "prepared"
     # Validation blocks of one tile (no gap) leave the three small scenes most of their pixels.
     carve = ValidationCarve(by="blocks", block=160, gap=0)
     prepare_potsdam(src, data, tile=160, split="benchmark", carve=carve)
+    # Synthetic scenes carry their own GSD, not Potsdam's 5 cm: the manifest says which.
+    gsds = [round(w.gsd_m * 100, 2) for w in written]
+    manifest = json.loads((data / "manifest.json").read_text())
+    assert len(set(gsds)) > 1 and manifest["scene_resolution_cm"] == [min(gsds), max(gsds)]
     out = tmp_path / "baseline.json"
     args = ["colour-baseline", "--data", str(data), "--samples", "3000", "--out", str(out)]
     assert trainer_main(args) == 0

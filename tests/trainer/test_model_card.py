@@ -123,3 +123,13 @@ def test_a_file_without_a_training_record_says_so(trained, tmp_path):
                  "--card"]) == 0  # fmt: skip
     card = (tmp_path / "old.md").read_text(encoding="utf-8")
     assert "carries no training record" in card and "## Test scores" in card
+
+
+def test_the_card_says_the_scenes_own_gsd_when_they_differ(potsdam_prepared):
+    from trainer.model_card import _resolution_text
+
+    manifest = json.loads((potsdam_prepared / "manifest.json").read_text())
+    assert "scene_resolution_cm" not in manifest  # Potsdam's own 5 cm
+    assert _resolution_text(manifest) == "5 cm"
+    mixed = {"resolution_cm": 5.0, "scene_resolution_cm": [3.2, 19.8]}
+    assert _resolution_text(mixed) == "each scene's own GSD (3.2-19.8 cm)"

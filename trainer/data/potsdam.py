@@ -118,8 +118,24 @@ def prepare_potsdam(
         resolution_cm=RESOLUTION_CM,
         split_scheme=split,
         labels={"train": train_labels, "validation": train_labels, "test": test_labels},
-        extra={"image_kind": kind.upper()},
+        extra={"image_kind": kind.upper(), **_own_resolutions(scenes)},
     )
     colour_map = ColourMap(tuple(c.color for c in POTSDAM_CLASSES))
     options = dict(tile=tile, stride=stride, carve=carve, command=command)
     return prepare_tiles(scenes, out, colour_map, info, **options, skip_unreadable=skip_unreadable)
+
+
+def _own_resolutions(scenes: list[Scene]) -> dict:
+    """``scene_resolution_cm`` (min, max) when the images are not all at Potsdam's 5 cm
+    (synthetic scenes in the Potsdam layout carry their own GSD): said on the model card."""
+    from osgeo import gdal
+
+    sizes = []
+    for scene in scenes:
+        try:
+            sizes.append(round(abs(gdal.Open(str(scene.image)).GetGeoTransform()[1]) * 100, 2))
+        except (RuntimeError, AttributeError):  # unreadable: prepare reports it itself
+            continue
+    if not sizes or all(abs(s - RESOLUTION_CM) < 0.05 for s in sizes):
+        return {}
+    return {"scene_resolution_cm": [min(sizes), max(sizes)]}
