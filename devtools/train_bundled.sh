@@ -4,7 +4,7 @@
 # export with its card -> the test split scored beside the colour k-NN baseline, written into
 # the model's metadata and card -> the sample scene. Everything the card says comes from
 # these runs; intermediate files go to runs/bundled/ (git-ignored).
-# About an hour on an idle 2-core CPU.
+# About an hour and a half on a 2-core CPU.
 #
 #   bash devtools/train_bundled.sh                  # the whole thing
 #   SKIP_TRAIN=1 bash devtools/train_bundled.sh     # reuse runs/bundled's checkpoint
@@ -13,8 +13,9 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 WORK=runs/bundled
 MODEL=resources/models/cse_unet_synthetic.onnx
-# Phase 1 on 24 large scenes, phase 2 (a warm start) on 94 smaller ones: see the configs.
-CONFIGS=(bundled_synthetic bundled_synthetic_phase_2)
+# Phase 1 on 24 large scenes, phases 2 and 3 (warm starts) on 94 smaller ones each: see the
+# configs.
+CONFIGS=(bundled_synthetic bundled_synthetic_phase_2 bundled_synthetic_phase_3)
 
 run() {
     echo "+ $*"
@@ -25,12 +26,14 @@ if [[ -z "${SKIP_TRAIN:-}" ]]; then
     rm -rf "$WORK"/scenes* "$WORK"/dataset* "$WORK"/bundled_synthetic*
     # Scenes v2 at 3-20 cm (each GeoTIFF carries its own GSD): 24 large training scenes and
     # 6 test scenes (the benchmark split's tile ids) for phase 1, 94 smaller training scenes
-    # of another seed for phase 2; the copies put them all at the model's 20 cm.
+    # of other seeds for phases 2 and 3; the copies put them all at the model's 20 cm.
     run $PY -m trainer synth --out "$WORK/scenes" --scenes 30 --size 2000 --seed 2026 \
         --test-fraction 0.2 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_20cm"
     run $PY -m trainer synth --out "$WORK/scenes_b" --scenes 100 --size 1000 --seed 2027 \
         --test-fraction 0.06 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_b_20cm"
-    for name in scenes_20cm scenes_b_20cm; do
+    run $PY -m trainer synth --out "$WORK/scenes_c" --scenes 100 --size 1000 --seed 2028 \
+        --test-fraction 0.06 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_c_20cm"
+    for name in scenes_20cm scenes_b_20cm scenes_c_20cm; do
         run $PY -m trainer prepare folder --src "$WORK/$name" \
             --out "$WORK/dataset${name#scenes}" --tile 256 --validation-seed 0
     done
@@ -45,12 +48,13 @@ fi
         --split benchmark --tile 256
 
 # Each phase chose its epoch on its own validation scenes; the one shipped is the phase whose
-# best checkpoint scores higher on both validation splits together (never the test split).
+# best checkpoint scores highest on all validation splits together (never the test split).
 echo "+ choose between the phases on validation"
 BEST=$($PY -m devtools.bundled_model choose \
     --checkpoint "$WORK/bundled_synthetic/checkpoints/best.pt" \
     --checkpoint "$WORK/bundled_synthetic_phase_2/checkpoints/best.pt" \
-    --data "$WORK/dataset_20cm" --data "$WORK/dataset_b_20cm")
+    --checkpoint "$WORK/bundled_synthetic_phase_3/checkpoints/best.pt" \
+    --data "$WORK/dataset_20cm" --data "$WORK/dataset_b_20cm" --data "$WORK/dataset_c_20cm")
 # 512 px tiles in the graph (Deepness reads the tile size from it): more context per tile.
 run $PY -m trainer export "$BEST" --out "$MODEL" --tile-size 512 --card
 run $PY -m trainer evaluate "$MODEL" --data "$WORK/dataset_native" --out "$WORK/eval" \

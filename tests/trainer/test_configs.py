@@ -26,6 +26,7 @@ CHAIN = {
     "cse_phase_4_2_combined_loss": "cse_phase_4_1",
     "cse_phase_4_3_focal_loss": "cse_phase_4_1",
     "bundled_synthetic_phase_2": "bundled_synthetic",
+    "bundled_synthetic_phase_3": "bundled_synthetic_phase_2",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
