@@ -261,7 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     card = args.model.with_suffix(".md")
     if card.is_file():
         print(f"Model card: {card.relative_to(ROOT) if card.is_relative_to(ROOT) else card}")
-    print("Note: the bundled model is trained on synthetic scenes only; retrain it on real data.")
+    print(
+        "Note: the bundled model is trained on synthetic scenes only: teach it your imagery "
+        "(the panel's Teach tab, or python -m trainer finetune)."
+    )
     return 0
 
 
