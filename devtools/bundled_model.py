@@ -1,7 +1,7 @@
 """Steps of ``devtools/train_bundled.sh`` that are no trainer command: choose the checkpoint
 to ship, cut the shipped sample scene out of a test scene, and make a bundled model's INT8
-copy. (The model's metadata and
-card come from the trainer: ``export --card``, ``evaluate --update-card``, ``quantize``.)
+copy. (The model's metadata and card come from the trainer: ``export --card``,
+``evaluate --update-card``, ``quantize``.)
 
 Usage: python -m devtools.bundled_model choose --checkpoint A.pt --checkpoint B.pt --data D ...
        python -m devtools.bundled_model sample --scene S_RGB.tif --label S_label.tif --out DIR

@@ -9,7 +9,7 @@ colours and names), a grey ramp for confidence, a categorised fill for class pol
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ElementTree
+import xml.etree.ElementTree as ElementTree  # nosec B405 # builds QML text, never parses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -97,9 +97,9 @@ def categorized_fill_qml(field: str, classes: Classes) -> str:
             symbols, "symbol", type="fill", name=str(number), alpha="1", clip_to_extent="1"
         )
         layer = ElementTree.SubElement(
-            symbol, "layer", attrib={"class": "SimpleFill", "pass": "0", "locked": "0",
-                                     "enabled": "1"},
-        )  # fmt: skip
+            symbol, "layer", attrib={"class": "SimpleFill", "locked": "0", "enabled": "1"}
+        )
+        layer.set("pass", "0")  # QGIS' render pass, not a secret
         properties = ElementTree.SubElement(layer, "Option", type="Map")
         fill = "{},{},{},255".format(*display_rgb(rgb))
         for key, value in (("color", fill), ("style", "solid"), ("outline_style", "no")):
