@@ -72,8 +72,11 @@ def test_bundled_model_card_has_no_command_lines_run_names_or_key_names(make_doc
     assert "python -m" not in card and "runs/" not in card
     assert "bundled_synthetic" not in card  # an internal run name, not a version
     assert "aerial_seg." not in card
-    assert "Trained on: synthetic Potsdam-format scenes" in card
-    assert "test mIoU 87.6 %" in card  # the score on scenes it never trained on
+    meta = dock.model_metadata(dock.current_model_path())
+    # What the run wrote, as written: the training data and the test score
+    assert "Trained on: " in card and f"at {meta.resolution_cm:g} cm" in card
+    assert f"test mIoU {100 * meta.metrics['test_miou6']:.1f} %" in card
+    assert "synthetic scenes only" in card  # the description says what it is not
 
 
 def test_unreadable_model_is_explained_and_cannot_run(
