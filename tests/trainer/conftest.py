@@ -95,6 +95,34 @@ def write_folder_dataset(src: Path) -> Path:
     return src
 
 
+@pytest.fixture()
+def torchrun_can_rendezvous() -> None:
+    """Skips a torchrun test where this torch cannot start torchrun's rendezvous store: a build
+    without libuv (Debian's) whose elastic launcher still asks TCPStore for libuv and has no
+    way to say otherwise (torch 2.6; later ones take ``--rdzv-conf use_libuv=False``). Pip's
+    torch, which setup installs on Debian 12 and CI runs, has libuv: the tests run there."""
+    import inspect
+
+    import torch.distributed as dist
+    from torch.distributed.elastic.rendezvous import c10d_rendezvous_backend as backend
+
+    if "use_libuv" in inspect.getsource(backend._create_tcp_store):
+        return
+    try:
+        store = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
+    except RuntimeError as error:
+        if "libuv" in str(error):
+            pytest.skip(f"torch {torch_version()}: torchrun cannot rendezvous here ({error})")
+        raise
+    del store
+
+
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
 @pytest.fixture(scope="session")
 def potsdam_src(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("potsdam_src")

@@ -49,7 +49,9 @@ def _two_nodes(nodes: list[Path], config: Path, *extra: str) -> None:
         assert launcher.wait(timeout=300) == 0, log.read_text()[-4000:]
 
 
-def test_two_nodes_train_with_rank_zero_writing_and_resume(potsdam_prepared, tmp_path, kit):
+def test_two_nodes_train_with_rank_zero_writing_and_resume(
+    potsdam_prepared, tmp_path, kit, torchrun_can_rendezvous
+):
     config = kit.tiny_config(
         potsdam_prepared, "run",  # relative: each node's own folder
         data={"max_train_tiles": 8, "validation_batch_size": 4},

@@ -183,7 +183,7 @@ def test_init_warm_starts_from_a_previous_phase(trained, potsdam_prepared, tmp_p
         Trainer(from_dict(other), init=str(trained / "checkpoints" / "best.pt"))
 
 
-def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit):
+def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit, torchrun_can_rendezvous):
     config = kit.tiny_config(
         potsdam_prepared, tmp_path / "out",
         data={"max_train_tiles": 8, "validation_batch_size": 4},
