@@ -98,9 +98,10 @@ def write_folder_dataset(src: Path) -> Path:
 @pytest.fixture()
 def torchrun_can_rendezvous() -> None:
     """Skips a torchrun test where this torch cannot start torchrun's rendezvous store: a build
-    without libuv (Debian's) whose elastic launcher still asks TCPStore for libuv and has no
-    way to say otherwise (torch 2.6; later ones take ``--rdzv-conf use_libuv=False``). Pip's
-    torch, which setup installs on Debian 12 and CI runs, has libuv: the tests run there."""
+    without libuv (Debian's python3-torch, 2.6 and 2.14) whose elastic launcher asks TCPStore
+    for libuv with no way to say otherwise (neither ``USE_LIBUV=0`` nor ``--rdzv-conf`` reach
+    it). Pip's torch, which setup installs on Debian 12 and CI runs, has libuv: the tests run
+    there, and on any torch whose launcher passes ``use_libuv`` on."""
     import inspect
 
     import torch.distributed as dist

@@ -31,8 +31,7 @@ def _two_nodes(nodes: list[Path], config: Path, *extra: str) -> None:
     """One torchrun launcher per node, one process each, meeting at node 0's c10d store."""
     endpoint = f"127.0.0.1:{_free_port()}"
     job = uuid.uuid4().hex[:8]
-    # USE_LIBUV=0 and use_libuv=False: torch builds without libuv (Debian's) need both.
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), USE_LIBUV="0")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2",
                "--nproc-per-node", "1", "--rdzv-backend", "c10d", "--rdzv-endpoint", endpoint,
                "--rdzv-id", job, "--max-restarts", "0"]  # fmt: skip
@@ -42,7 +41,7 @@ def _two_nodes(nodes: list[Path], config: Path, *extra: str) -> None:
     for k, (node, log) in enumerate(zip(nodes, logs)):
         with log.open("w") as sink:  # files, not pipes: a full pipe would stall a launcher
             launchers.append(subprocess.Popen(
-                [*command, "--rdzv-conf", f"is_host={int(k == 0)},use_libuv=False", *trainer],
+                [*command, "--rdzv-conf", f"is_host={int(k == 0)}", *trainer],
                 cwd=node, env=env, stdout=sink, stderr=subprocess.STDOUT,
             ))  # fmt: skip
     for launcher, log in zip(launchers, logs):

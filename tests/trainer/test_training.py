@@ -190,11 +190,9 @@ def test_torchrun_two_gloo_processes(potsdam_prepared, tmp_path, kit, torchrun_c
         train={"epochs": 1, "plot_samples": 1},
     )  # fmt: skip
     (tmp_path / "ddp.toml").write_text(kit.to_toml(config))
-    # USE_LIBUV=0 and use_libuv=False: torch builds without libuv (Debian's) need both.
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT), USE_LIBUV="0")
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
     result = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-         "--rdzv-conf", "use_libuv=False",
          "-m", "trainer", "train", "--config", str(tmp_path / "ddp.toml")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=240, check=False,
     )  # fmt: skip
