@@ -10,6 +10,7 @@ from engine.cancel import CancelToken
 from engine.errors import Cancelled
 from engine.metadata import read_onnx_metadata
 from engine.pipeline import SegmentationOptions, segment
+from tests.helpers.finetune_inputs import write_label_layer
 from trainer.finetune.errors import FinetuneError
 from trainer.finetune.request import FinetuneRequest, TrainingPlan
 from trainer.finetune.runner import run_finetune
@@ -117,21 +118,6 @@ def test_an_existing_model_file_is_not_overwritten(labelled_scene, finetune_base
     assert out.read_bytes() == b"the analyst's earlier model"
 
 
-def _layer(path, geometry_type, geometries, values, epsg=25833, field="class"):
-    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(epsg)
-    layer = dataset.CreateLayer("labels", srs=srs, geom_type=geometry_type)
-    layer.CreateField(ogr.FieldDefn(field, ogr.OFTString))
-    for wkt, value in zip(geometries, values):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField(field, value)
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
-        layer.CreateFeature(feature)
-    dataset = None
-    return path
-
-
 @pytest.mark.parametrize(
     ("kind", "wkt", "word"),
     [
@@ -142,7 +128,7 @@ def _layer(path, geometry_type, geometries, values, epsg=25833, field="class"):
 def test_points_or_lines_are_refused_with_what_to_draw(
     labelled_scene, finetune_base, tmp_path, kind, wkt, word
 ):
-    labels = _layer(tmp_path / "bad.gpkg", kind, [wkt, wkt], ["building", "tree"])
+    labels = write_label_layer(tmp_path / "bad.gpkg", kind, [wkt, wkt], ["building", "tree"])
     with pytest.raises(FinetuneError, match=f"{word}.*must be polygons"):
         run_finetune(
             options(labelled_scene, finetune_base, tmp_path / "m.onnx", labels=str(labels))
@@ -167,7 +153,7 @@ def _squares(values, x0=368004.0, y0=5807996.0):
     ],
 )
 def test_unknown_class_values_are_refused(labelled_scene, finetune_base, tmp_path, values, message):
-    labels = _layer(tmp_path / "bad.gpkg", ogr.wkbPolygon, _squares(values), values)
+    labels = write_label_layer(tmp_path / "bad.gpkg", ogr.wkbPolygon, _squares(values), values)
     with pytest.raises(FinetuneError, match=message):
         run_finetune(
             options(labelled_scene, finetune_base, tmp_path / "m.onnx", labels=str(labels))
@@ -183,7 +169,8 @@ def test_a_missing_class_field_names_the_fields(labelled_scene, finetune_base, t
 
 def test_labels_outside_the_image_are_refused(labelled_scene, finetune_base, tmp_path):
     far = _squares(["building", "impervious surfaces"], x0=500000.0, y0=5000000.0)
-    labels = _layer(tmp_path / "far.gpkg", ogr.wkbPolygon, far, ["building", "impervious surfaces"])
+    names = ["building", "impervious surfaces"]
+    labels = write_label_layer(tmp_path / "far.gpkg", ogr.wkbPolygon, far, names)
     with pytest.raises(FinetuneError, match="no label polygon overlaps the image"):
         run_finetune(
             options(labelled_scene, finetune_base, tmp_path / "m.onnx", labels=str(labels))
@@ -205,7 +192,9 @@ def test_labels_in_another_crs_are_reprojected(labelled_scene, finetune_base, tm
         geometry.Transform(transform)
         geometries.append(geometry.ExportToWkt())
         values.append(feature.GetField("class"))
-    labels = _layer(tmp_path / "wgs84.gpkg", ogr.wkbPolygon, geometries, values, epsg=4326)
+    labels = write_label_layer(
+        tmp_path / "wgs84.gpkg", ogr.wkbPolygon, geometries, values, epsg=4326
+    )
     result = run_finetune(
         options(labelled_scene, finetune_base, tmp_path / "m.onnx", labels=str(labels))
     )

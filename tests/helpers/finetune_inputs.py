@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from osgeo import gdal, osr
+from osgeo import gdal, ogr, osr
 
 from devtools.label_simulation import rectangles_mask, simulate_rectangles, write_polygons
 from engine.metadata import make_metadata
@@ -85,6 +85,30 @@ def make_scene(folder: Path, seed: int = 3, names: list[str] | None = None) -> S
         rectangles, names or BASE_CLASSES, gt, srs.ExportToWkt(), folder / "labels.gpkg"
     )
     return Scene(image, labels, classes, rectangles_mask(rectangles, classes.shape))
+
+
+def write_label_layer(
+    path: Path,
+    geometry_type: int,
+    wkts: list[str],
+    values: list[str],
+    epsg: int = 25833,
+    field: str = "class",
+) -> Path:
+    """A GeoPackage layer of any geometries (WKT) with a class value each: the bad label
+    layers an analyst might hand in (points, lines, unknown classes)."""
+    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
+    srs = osr.SpatialReference()
+    srs.ImportFromEPSG(epsg)
+    layer = dataset.CreateLayer("labels", srs=srs, geom_type=geometry_type)
+    layer.CreateField(ogr.FieldDefn(field, ogr.OFTString))
+    for wkt, value in zip(wkts, values):
+        feature = ogr.Feature(layer.GetLayerDefn())
+        feature.SetField(field, value)
+        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
+        layer.CreateFeature(feature)
+    dataset = None
+    return path
 
 
 def pretrain(model: torch.nn.Module, seed: int, steps: int = 120) -> torch.nn.Module:

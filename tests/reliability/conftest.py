@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from osgeo import gdal, ogr, osr
+from osgeo import gdal, ogr
 
 from tests.helpers import engine_inputs, finetune_inputs, tiny_inputs
 
@@ -229,26 +229,12 @@ class Kit:
         if kind == "points":
             kind_of = ogr.wkbPoint
             wkts = [f"POINT({(a + c) / 2} {(b + d) / 2})" for a, b, c, d in boxes]
-        return str(write_labels(self.folder / f"labels_{kind}.gpkg", kind_of, wkts, values))
+        path = self.folder / f"labels_{kind}.gpkg"
+        return str(finetune_inputs.write_label_layer(path, kind_of, wkts, values))
 
     def close(self) -> None:
         for folder in self.mounts:
             subprocess.run(["umount", str(folder)], capture_output=True, check=False)
-
-
-def write_labels(path: Path, geometry_type: int, wkts: list[str], values: list[str]) -> Path:
-    dataset = ogr.GetDriverByName("GPKG").CreateDataSource(str(path))
-    srs = osr.SpatialReference()
-    srs.ImportFromEPSG(25833)
-    layer = dataset.CreateLayer("labels", srs=srs, geom_type=geometry_type)
-    layer.CreateField(ogr.FieldDefn("class", ogr.OFTString))
-    for wkt, value in zip(wkts, values):
-        feature = ogr.Feature(layer.GetLayerDefn())
-        feature.SetField("class", value)
-        feature.SetGeometry(ogr.CreateGeometryFromWkt(wkt))
-        layer.CreateFeature(feature)
-    dataset = None
-    return path
 
 
 @pytest.fixture()
