@@ -104,6 +104,7 @@ def torchrun_can_rendezvous() -> None:
     there, and on any torch whose launcher passes ``use_libuv`` on."""
     import inspect
 
+    import torch
     import torch.distributed as dist
     from torch.distributed.elastic.rendezvous import c10d_rendezvous_backend as backend
 
@@ -113,15 +114,9 @@ def torchrun_can_rendezvous() -> None:
         store = dist.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
     except RuntimeError as error:
         if "libuv" in str(error):
-            pytest.skip(f"torch {torch_version()}: torchrun cannot rendezvous here ({error})")
+            pytest.skip(f"torch {torch.__version__}: torchrun cannot rendezvous here ({error})")
         raise
     del store
-
-
-def torch_version() -> str:
-    import torch
-
-    return torch.__version__
 
 
 @pytest.fixture(scope="session")

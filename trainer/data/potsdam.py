@@ -128,14 +128,19 @@ def prepare_potsdam(
 def _own_resolutions(scenes: list[Scene]) -> dict:
     """``scene_resolution_cm`` (min, max) when the images are not all at Potsdam's 5 cm
     (synthetic scenes in the Potsdam layout carry their own GSD): said on the model card."""
-    from osgeo import gdal
+    from engine.errors import EngineError
+    from engine.raster_io import RasterSource
 
     sizes = []
     for scene in scenes:
         try:
-            sizes.append(round(abs(gdal.Open(str(scene.image)).GetGeoTransform()[1]) * 100, 2))
-        except (RuntimeError, AttributeError):  # unreadable: prepare reports it itself
+            source = RasterSource.open(scene.image)
+        except EngineError:  # unreadable: prepare reports it itself
             continue
+        gsd = source.gsd_m()
+        source.close()
+        if gsd is not None:
+            sizes.append(round(gsd[0] * 100, 2))
     if not sizes or all(abs(s - RESOLUTION_CM) < 0.05 for s in sizes):
         return {}
     return {"scene_resolution_cm": [min(sizes), max(sizes)]}
