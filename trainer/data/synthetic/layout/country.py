@@ -187,10 +187,12 @@ def rural(cv: Canvas, fr: Frame, later: Later) -> None:
         use = rng.choice(["crop", "meadow", "orchard", "wood"], p=[0.72, 0.16, 0.06, 0.06])
         if use == "crop":
             field(cv, p, choose_crop(rng, cv.env.season))
-            if rng.uniform() < 0.35:  # tarps, bales, hoses left on a third of the fields
-                field_items(cv, p, density=rng.uniform(0.05, 0.4))
+            if rng.uniform() < 0.5:  # tarps, bales, hoses left on half of the fields
+                field_items(cv, p, density=rng.uniform(0.05, 0.6))
         elif use == "meadow":
             lawn(cv, p, meadow=True)
+            if rng.uniform() < 0.2:
+                field_items(cv, p, density=rng.uniform(0.05, 0.3))
         elif use == "orchard":
             _orchard(cv, fr, later, p, rows)
         else:
@@ -271,6 +273,8 @@ def forest_edge(cv: Canvas, fr: Frame, later: Later) -> None:
         fp = fr.rect(-reach, reach, -reach, reach * rng.uniform(-0.3, 0.3))
         if fp is not None:
             field(cv, fp, choose_crop(rng, cv.env.season))
+            if rng.uniform() < 0.35:
+                field_items(cv, fp, density=rng.uniform(0.05, 0.4))
     offset = rng.uniform(-0.35, 0.35) * cv.extent_m
     waves = [(rng.uniform(0.01, 0.12), rng.uniform(0, 6.3), rng.uniform(2, 15)) for _ in range(5)]
 
