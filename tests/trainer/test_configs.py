@@ -27,6 +27,7 @@ CHAIN = {
     "cse_phase_4_3_focal_loss": "cse_phase_4_1",
     "bundled_synthetic_phase_2": "bundled_synthetic",
     "bundled_synthetic_phase_3": "bundled_synthetic_phase_2",
+    "bundled_synthetic_phase_4": "bundled_synthetic_phase_3",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
