@@ -100,6 +100,8 @@ def header_lines(trainer: Trainer) -> list[str]:
         if c.loss.name == "ce_dice"
         else ""
     )
+    if c.loss.class_weights:
+        loss += f", class weights [{', '.join(f'{w:g}' for w in c.loss.class_weights)}]"
     lines = [
         f"run         {c.run.name}: {c.run.description}".rstrip(": "),
         f"folder      {trainer.out} ({trainer.folder_state})",

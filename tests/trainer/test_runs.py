@@ -80,7 +80,8 @@ def test_resume_needs_a_run_and_a_warm_start_must_exist(potsdam_prepared, tmp_pa
 def test_dry_run_prints_the_header_and_touches_nothing(potsdam_prepared, tmp_path, kit, capsys):
     config = _write(kit, potsdam_prepared, tmp_path / "runs", "child", tmp_path / "configs",
                     run={"parent": "parent"}, data={"batch_size": 2},
-                    optim={"accumulate": 4, "lr": [1e-6, 1e-4]})  # fmt: skip
+                    optim={"accumulate": 4, "lr": [1e-6, 1e-4]},
+                    loss={"class_weights": [1, 1, 1, 1, 2, 3]})  # fmt: skip
     assert main(["train", "--config", str(config), "--dry-run"]) == 0
     out = capsys.readouterr().out
     splits = json.loads((potsdam_prepared / "manifest.json").read_text())["splits"]
@@ -91,6 +92,7 @@ def test_dry_run_prints_the_header_and_touches_nothing(potsdam_prepared, tmp_pat
     ) in out
     assert "2 batches of 2 per epoch and process, 1 optimiser steps per epoch" in out
     assert "effective 8 = batch 2 × accumulate 4" in out
+    assert "class weights [1, 1, 1, 1, 2, 3]" in out
     assert "1 parameter group (fastai's split of cse_unet_study), lr slice(1e-06, 0.0001)" in out
     assert "- all parameters:" in out and "peak lr 0.0001" in out
     assert "warm start  " in out and "best of parent phase parent — MISSING" in out
