@@ -28,6 +28,7 @@ CHAIN = {
     "bundled_synthetic_phase_2": "bundled_synthetic",
     "bundled_synthetic_phase_3": "bundled_synthetic_phase_2",
     "bundled_synthetic_phase_4": "bundled_synthetic_phase_3",
+    "bundled_synthetic_phase_5": "bundled_synthetic_phase_4",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
