@@ -117,6 +117,12 @@ def _data_lines(data: dict, phases: list[str]) -> list[str]:
     return [*lines, ""]
 
 
+def _loss_text(loss: dict) -> str:
+    weights = loss.get("class_weights") or []
+    named = f" with class weights [{', '.join(f'{w:g}' for w in weights)}]" if weights else ""
+    return f"`{loss['name']}`{named}"
+
+
 def _phase_lines(index: int, phase: dict) -> list[str]:
     config = phase["config"]
     train, data, optim = config["train"], config["data"], config["optim"]
@@ -133,7 +139,7 @@ def _phase_lines(index: int, phase: dict) -> list[str]:
         f"- {start}; {phase['epochs_run']} of {train['epochs']} epochs, batch "
         f"{data['batch_size']} × accumulate {optim.get('accumulate', 1)}, {optim['name']} lr "
         f"{optim['lr']} ({optim['schedule']}), weight decay {optim.get('weight_decay')}, loss "
-        f"`{config['loss']['name']}`, augment {config.get('augment', {})}",
+        f"{_loss_text(config['loss'])}, augment {config.get('augment', {})}",
         f"- Best epoch {phase['best_epoch']} by `{monitor}` ({phase['monitor_mode']}) on the "
         f"validation split: "
         + ", ".join(

@@ -133,3 +133,11 @@ def test_the_card_says_the_scenes_own_gsd_when_they_differ(potsdam_prepared):
     assert _resolution_text(manifest) == "5 cm"
     mixed = {"resolution_cm": 5.0, "scene_resolution_cm": [3.2, 19.8]}
     assert _resolution_text(mixed) == "each scene's own GSD (3.2-19.8 cm)"
+
+
+def test_the_card_names_the_loss_and_its_class_weights():
+    from trainer.model_card import _loss_text
+
+    assert _loss_text({"name": "ce_dice"}) == "`ce_dice`"
+    weighted = {"name": "ce_dice", "class_weights": [1.0, 1.0, 1.0, 1.0, 1.0, 3.0]}
+    assert _loss_text(weighted) == "`ce_dice` with class weights [1, 1, 1, 1, 1, 3]"
