@@ -170,8 +170,8 @@ def bale(cv: Canvas, x: float, y: float) -> None:
 
 
 def hose(cv: Canvas, x: float, y: float) -> None:
-    """A hose, a cable or a marking tape lying on the ground: a thin wandering line; one in
-    four a broad one (a strip of mulch film, a lay-flat hose, a sprayed marking line)."""
+    """A hose, a cable or a marking tape lying on the ground: a wandering line 0.1-0.6 m wide;
+    one in four 0.8-2.4 m (a strip of mulch film, a lay-flat hose, a sprayed marking band)."""
     rng, m = cv.rng, cv.m
     heading = rng.uniform(0, 2 * math.pi)
     points = [(x, y)]
@@ -181,8 +181,8 @@ def hose(cv: Canvas, x: float, y: float) -> None:
         points.append(
             (points[-1][0] + step * math.cos(heading), points[-1][1] + step * math.sin(heading))
         )
-    width = rng.uniform(0.06, 0.3) if rng.uniform() < 0.75 else rng.uniform(0.4, 1.2)
-    p = stroke_patch(cv.size, points, max(m(width), 0.6))
+    half_width = rng.uniform(0.06, 0.3) if rng.uniform() < 0.75 else rng.uniform(0.4, 1.2)
+    p = stroke_patch(cv.size, points, max(m(half_width), 0.6))
     if p is None:
         return
     colour = vary(rng, FIELD_ITEM_COLOURS[rng.integers(len(FIELD_ITEM_COLOURS))], 0.06)
