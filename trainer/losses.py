@@ -26,6 +26,11 @@ class LossConfig:
     label_smoothing: float = 0.0
 
 
+def class_weights_text(weights: list[float]) -> str:
+    """How the run header and the model card name a loss's class weights."""
+    return f"class weights [{', '.join(f'{w:g}' for w in weights)}]"
+
+
 class SegmentationLoss(nn.Module):
     def __init__(self, config: LossConfig):
         super().__init__()

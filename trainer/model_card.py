@@ -14,6 +14,7 @@ from pathlib import Path
 
 from engine.metadata import ModelMetadata
 
+from .losses import class_weights_text
 from .machine import machine_line
 from .model_record import (
     KEY_EVALUATION,
@@ -118,9 +119,8 @@ def _data_lines(data: dict, phases: list[str]) -> list[str]:
 
 
 def _loss_text(loss: dict) -> str:
-    weights = loss.get("class_weights") or []
-    named = f" with class weights [{', '.join(f'{w:g}' for w in weights)}]" if weights else ""
-    return f"`{loss['name']}`{named}"
+    weights = loss.get("class_weights")
+    return f"`{loss['name']}`" + (f" with {class_weights_text(weights)}" if weights else "")
 
 
 def _phase_lines(index: int, phase: dict) -> list[str]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from .losses import class_weights_text
 from .optim import lr_text
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def header_lines(trainer: Trainer) -> list[str]:
         else ""
     )
     if c.loss.class_weights:
-        loss += f", class weights [{', '.join(f'{w:g}' for w in c.loss.class_weights)}]"
+        loss += f", {class_weights_text(c.loss.class_weights)}"
     lines = [
         f"run         {c.run.name}: {c.run.description}".rstrip(": "),
         f"folder      {trainer.out} ({trainer.folder_state})",
