@@ -29,6 +29,7 @@ CHAIN = {
     "bundled_synthetic_phase_3": "bundled_synthetic_phase_2",
     "bundled_synthetic_phase_4": "bundled_synthetic_phase_3",
     "bundled_synthetic_phase_5": "bundled_synthetic_phase_4",
+    "bundled_synthetic_phase_6": "bundled_synthetic_phase_5",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 

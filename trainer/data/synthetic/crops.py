@@ -191,16 +191,21 @@ def stubble(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ploughed(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
-    """Ploughed land: furrows 30-50 cm apart lit on one flank, clods, wetter in the troughs."""
+    """Ploughed land: furrows 30-50 cm apart, or ridged beds 60-90 cm apart (potatoes,
+    ridge-tilled rows), lit on one flank, clods, wetter in the troughs. Real ploughed soil is
+    strongly textured, and its ridges stay visible at 20 cm: that, not its colour (dry soil
+    can be as pale as concrete), is what tells a field from a gravel track."""
     rng = cv.rng
-    period = cv.m(rng.uniform(0.3, 0.5))
-    depth = rng.uniform(0.06, 0.14)
+    ridged = rng.uniform() < 0.4
+    period = cv.m(rng.uniform(0.6, 0.9) if ridged else rng.uniform(0.3, 0.5))
+    depth = rng.uniform(0.1, 0.25) if ridged else rng.uniform(0.06, 0.14)
     wobble = texture(cv, p.shape, rng.uniform(3, 10), 2) * cv.m(0.15)
     phase = (p.t + wobble) / period * 2 * np.pi
     profile = np.sin(phase) + 0.3 * np.sin(2 * phase)
-    clods = texture(cv, p.shape, 0.15, 2)
+    clods = texture(cv, p.shape, 0.15, 2) + 0.6 * texture(cv, p.shape, 0.5, 2)
+    contrast = rng.uniform(0.08, 0.22)
     base = soil(cv, p)
-    colour = shaded(base, 1 + 0.08 * profile * fade(period) + 0.06 * clods)
+    colour = shaded(base, 1 + contrast * profile * fade(period) + rng.uniform(0.05, 0.12) * clods)
     relief = (depth * profile * fade(period) + 0.03 * clods + depth).astype(np.float32)
     return np.clip(colour, 0, 1), relief
 
