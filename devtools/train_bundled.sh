@@ -14,9 +14,10 @@ PY=.venv/bin/python
 WORK=runs/bundled
 MODEL=resources/models/cse_unet_synthetic.onnx
 # Phase 1 on 24 large scenes, phases 2-4 (warm starts) on 94 smaller ones each, phase 5 on 144,
-# phase 6 on 194: see the configs.
+# phases 6 and 7 on 194 each: see the configs.
 CONFIGS=(bundled_synthetic bundled_synthetic_phase_2 bundled_synthetic_phase_3 \
-    bundled_synthetic_phase_4 bundled_synthetic_phase_5 bundled_synthetic_phase_6)
+    bundled_synthetic_phase_4 bundled_synthetic_phase_5 bundled_synthetic_phase_6 \
+    bundled_synthetic_phase_7)
 
 run() {
     echo "+ $*"
@@ -27,8 +28,8 @@ if [[ -z "${SKIP_TRAIN:-}" ]]; then
     rm -rf "$WORK"/scenes* "$WORK"/dataset* "$WORK"/bundled_synthetic*
     # Scenes v2 at 3-20 cm (each GeoTIFF carries its own GSD): 24 large training scenes and
     # 6 test scenes (the benchmark split's tile ids) for phase 1, 94 smaller training scenes
-    # of other seeds for each of phases 2-4, 144 for phase 5, 194 for phase 6; the copies put
-    # them all at the model's 20 cm.
+    # of other seeds for each of phases 2-4, 144 for phase 5, 194 for each of phases 6
+    # and 7; the copies put them all at the model's 20 cm.
     run $PY -m trainer synth --out "$WORK/scenes" --scenes 30 --size 2000 --seed 2026 \
         --test-fraction 0.2 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_20cm"
     run $PY -m trainer synth --out "$WORK/scenes_b" --scenes 100 --size 1000 --seed 2027 \
@@ -41,8 +42,10 @@ if [[ -z "${SKIP_TRAIN:-}" ]]; then
         --test-fraction 0.04 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_e_20cm"
     run $PY -m trainer synth --out "$WORK/scenes_f" --scenes 200 --size 1000 --seed 2031 \
         --test-fraction 0.03 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_f_20cm"
+    run $PY -m trainer synth --out "$WORK/scenes_g" --scenes 200 --size 1000 --seed 2032 \
+        --test-fraction 0.03 --gsd-cm 3:20 --workers 2 --resampled-copy "20:$WORK/scenes_g_20cm"
     for name in scenes_20cm scenes_b_20cm scenes_c_20cm scenes_d_20cm scenes_e_20cm \
-        scenes_f_20cm; do
+        scenes_f_20cm scenes_g_20cm; do
         run $PY -m trainer prepare folder --src "$WORK/$name" \
             --out "$WORK/dataset${name#scenes}" --tile 256 --validation-seed 0
     done
@@ -66,8 +69,10 @@ BEST=$($PY -m devtools.bundled_model choose \
     --checkpoint "$WORK/bundled_synthetic_phase_4/checkpoints/best.pt" \
     --checkpoint "$WORK/bundled_synthetic_phase_5/checkpoints/best.pt" \
     --checkpoint "$WORK/bundled_synthetic_phase_6/checkpoints/best.pt" \
+    --checkpoint "$WORK/bundled_synthetic_phase_7/checkpoints/best.pt" \
     --data "$WORK/dataset_20cm" --data "$WORK/dataset_b_20cm" --data "$WORK/dataset_c_20cm" \
-    --data "$WORK/dataset_d_20cm" --data "$WORK/dataset_e_20cm" --data "$WORK/dataset_f_20cm")
+    --data "$WORK/dataset_d_20cm" --data "$WORK/dataset_e_20cm" --data "$WORK/dataset_f_20cm" \
+    --data "$WORK/dataset_g_20cm")
 # 512 px tiles in the graph (Deepness reads the tile size from it): more context per tile.
 run $PY -m trainer export "$BEST" --out "$MODEL" --tile-size 512 --card
 run $PY -m trainer evaluate "$MODEL" --data "$WORK/dataset_native" --out "$WORK/eval" \

@@ -33,6 +33,12 @@ class AugmentConfig:
     scale: list[float] = field(default_factory=lambda: [0.5, 2.0])  # [] = off
     brightness: float = 0.2  # ± fraction added to [0, 1] pixels
     contrast: float = 0.2  # ± fraction of contrast around each image's mean
+    # Colour (0 = off): saturation scaled by 1 ± `saturation` around each pixel's luminance,
+    # and a `grayscale` chance of a tile losing its colour altogether. Colour is the least
+    # reliable cue across cameras and seasons (a dry ploughed field can be as grey as
+    # concrete): these make the model lean on texture and shape as well.
+    saturation: float = 0.0
+    grayscale: float = 0.0
     # fastai's aug_transforms (0 / [] = off): rotation up to `rotate` degrees, zoom in
     # [zoom[0], zoom[1]] and warp of `warp` magnitude, each with chance p_affine; brightness
     # and contrast of `lighting`, each with chance p_lighting.
@@ -56,6 +62,10 @@ class AugmentConfig:
             raise ValueError("[augment] style_probability must lie in [0, 1]")
         if not 0 <= self.style_beta <= 0.5:
             raise ValueError("[augment] style_beta must lie in [0, 0.5]")
+        if not 0 <= self.saturation <= 1:
+            raise ValueError("[augment] saturation must lie in [0, 1]")
+        if not 0 <= self.grayscale <= 1:
+            raise ValueError("[augment] grayscale must lie in [0, 1]")
 
 
 def d4(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -124,6 +134,8 @@ def augment(
             c = 1 + _uniform(generator, -config.contrast, config.contrast)
             mean = image.mean(dim=(1, 2), keepdim=True)
             image = ((image - mean) * c + mean + b).clamp(0, 1)
+        if config.saturation or config.grayscale:
+            image = _recolour(image, config, generator)
         image, label = _flip(image, label, config, generator)
         if config.scale:
             factor = _uniform(generator, config.scale[0], config.scale[1])
@@ -136,6 +148,26 @@ def augment(
     if config.lighting:
         images = lighting_batch(images, config.lighting, config.p_lighting, generator)
     return images, labels
+
+
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 weights of R, G, B
+
+
+def _recolour(
+    image: torch.Tensor, config: AugmentConfig, generator: torch.Generator
+) -> torch.Tensor:
+    """Scale the RGB bands' saturation around their luminance (other bands untouched); a
+    grey tile has saturation 0. Both draws happen whatever the outcome, so the generator's
+    sequence does not depend on them."""
+    factor = 1 + _uniform(generator, -config.saturation, config.saturation)
+    grey = float(torch.rand((), generator=generator)) < config.grayscale
+    if image.shape[0] < 3:
+        return image
+    rgb = image[:3]
+    weights = torch.tensor(LUMA, dtype=image.dtype, device=image.device).view(3, 1, 1)
+    luma = (rgb * weights).sum(dim=0, keepdim=True)
+    rgb = luma.expand_as(rgb) if grey else (luma + (rgb - luma) * factor).clamp(0, 1)
+    return torch.cat([rgb, image[3:]])
 
 
 def _chance(generator: torch.Generator, p: float) -> bool:

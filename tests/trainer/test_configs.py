@@ -30,6 +30,7 @@ CHAIN = {
     "bundled_synthetic_phase_4": "bundled_synthetic_phase_3",
     "bundled_synthetic_phase_5": "bundled_synthetic_phase_4",
     "bundled_synthetic_phase_6": "bundled_synthetic_phase_5",
+    "bundled_synthetic_phase_7": "bundled_synthetic_phase_6",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 

@@ -96,6 +96,36 @@ def test_brightness_and_contrast_stay_in_range():
     assert out.min() >= 0 and out.max() <= 1 and not torch.equal(out, images)
 
 
+def test_grayscale_removes_colour_and_keeps_luminance_and_labels():
+    images = torch.rand(8, 4, 16, 16)  # RGB + a fourth band that must stay as it is
+    labels = torch.randint(0, 6, (8, 16, 16))
+    config = AugmentConfig(flips="none", scale=[], brightness=0.0, contrast=0.0, grayscale=1.0)
+    out, out_labels = augment(images, labels, config, torch.Generator().manual_seed(0))
+    luma = 0.299 * images[:, 0] + 0.587 * images[:, 1] + 0.114 * images[:, 2]
+    for band in range(3):
+        assert torch.allclose(out[:, band], luma, atol=1e-6)
+    assert torch.equal(out[:, 3], images[:, 3]) and torch.equal(out_labels, labels)
+
+
+def test_saturation_scales_colour_around_luminance_within_its_range():
+    images = torch.rand(16, 3, 8, 8) * 0.5 + 0.25
+    labels = torch.zeros(16, 8, 8, dtype=torch.long)
+    config = AugmentConfig(flips="none", scale=[], brightness=0.0, contrast=0.0, saturation=0.5)
+    out, _ = augment(images, labels, config, torch.Generator().manual_seed(0))
+    luma = (images * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+    # Each tile's chroma is the input's times one factor drawn from [0.5, 1.5].
+    factors = ((out - luma).flatten(1) / (images - luma).flatten(1)).median(dim=1).values
+    assert factors.min() >= 0.5 - 1e-4 and factors.max() <= 1.5 + 1e-4
+    assert factors.max() - factors.min() > 0.3  # drawn per tile, not once per batch
+    assert out.min() >= 0 and out.max() <= 1
+
+
+@pytest.mark.parametrize("option", ["saturation", "grayscale"])
+def test_colour_options_outside_zero_to_one_are_refused(option):
+    with pytest.raises(ValueError, match=option):
+        AugmentConfig(**{option: 1.5})
+
+
 def _aligned_batch(n=4, size=32):
     blocks = torch.randint(0, 6, (n, 4, 4), generator=torch.Generator().manual_seed(7))
     labels = blocks.repeat_interleave(size // 4, 1).repeat_interleave(size // 4, 2)
