@@ -6,7 +6,12 @@ of it is vegetation (maize, weeds) or bare soil, so a model that transfers shoul
 of its valid pixels low vegetation or tree, and none of it building or car. Prints each
 class's share of the valid pixels (alpha > 0) and the vegetation share, per model.
 
-    .venv/bin/python bench/real_orthophoto.py [--model M.onnx ...] [--tta]
+``--strip`` asks what the model reads the pale ploughed strip by: it segments edited copies
+of the image (the strip tinted brown, darkened, its texture doubled or flattened) and prints
+the share of the strip's pixels called vegetation in each. A diagnosis, never a score to
+choose a model by.
+
+    .venv/bin/python bench/real_orthophoto.py [--model M.onnx ...] [--tta] [--strip]
 """
 
 from __future__ import annotations
@@ -14,11 +19,15 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+from osgeo import gdal  # noqa: E402
 
 from engine.model_file import load_model  # noqa: E402
 from engine.pipeline import SegmentationOptions, segment  # noqa: E402
@@ -26,6 +35,7 @@ from engine.pipeline import SegmentationOptions, segment  # noqa: E402
 ORTHOPHOTO = ROOT / "tests" / "data" / "deepness" / "uav_orthophoto_2cm_rgba.tif"
 BUNDLED = ROOT / "resources" / "models" / "cse_unet_synthetic.onnx"
 VEGETATION = ("low vegetation", "tree")
+STRIP_COLUMNS = 240  # the strip fills the image's left 4.8 m (2 cm pixels) and a little more
 
 
 @dataclass
@@ -46,10 +56,52 @@ def class_shares(model: Path, tta: bool = False, threads: int = 2) -> Shares:
     return Shares(shares, sum(v for k, v in shares.items() if k.lower() in VEGETATION))
 
 
+StripEdit = Callable[[np.ndarray], np.ndarray]  # float RGB [3, h, w] of the strip -> edited
+
+STRIP_EDITS: dict[str, StripEdit] = {
+    "as it is": lambda rgb: rgb,
+    "tinted brown": lambda rgb: rgb * np.array([0.95, 0.85, 0.7])[:, None, None],
+    "darkened by a quarter": lambda rgb: rgb * 0.75,
+    "texture doubled": lambda rgb: _contrast(rgb, 2.0),
+    "texture flattened": lambda rgb: _contrast(rgb, 0.3),
+}
+
+
+def _contrast(rgb: np.ndarray, factor: float) -> np.ndarray:
+    mean = rgb.mean(axis=(1, 2), keepdims=True)
+    return mean + factor * (rgb - mean)
+
+
+def strip_vegetation(model: Path, threads: int = 2) -> dict[str, float]:
+    """Share of the strip's pixels (left columns, painted marks left out) called vegetation,
+    for each edit of the strip."""
+    loaded = load_model(model, device="cpu", num_threads=threads)
+    source = gdal.Open(str(ORTHOPHOTO))
+    bands = source.ReadAsArray().astype(np.float32)
+    rgb, alpha = bands[:3, :, :STRIP_COLUMNS], bands[3, :, :STRIP_COLUMNS] > 0
+    painted = rgb.max(axis=0) - rgb.min(axis=0) > 90  # saturated marks, not soil
+    strip = alpha & ~painted
+    shares = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, (name, edit) in enumerate(STRIP_EDITS.items()):
+            edited = bands.copy()
+            edited[:3, :, :STRIP_COLUMNS] = np.where(strip, np.clip(edit(rgb), 0, 255), rgb)
+            path, out = Path(tmp) / f"edited_{k}.tif", Path(tmp) / f"classes_{k}.tif"
+            copy = gdal.GetDriverByName("GTiff").CreateCopy(str(path), source)
+            copy.WriteArray(edited.round().astype(np.uint8))
+            copy = None
+            result = segment(path, loaded, out, SegmentationOptions())
+            vegetation = [a.index for a in result.class_areas if a.name.lower() in VEGETATION]
+            called = gdal.Open(str(out)).ReadAsArray()[:, :STRIP_COLUMNS][strip]
+            shares[name] = float(np.isin(called, vegetation).mean())
+    return shares
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, action="append", help="default: the bundled")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation too")
+    parser.add_argument("--strip", action="store_true", help="what the strip is read by")
     args = parser.parse_args(argv)
     for model in args.model or [BUNDLED]:
         for tta in (False, True) if args.tta else (False,):
@@ -57,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{model.name}{' (TTA)' if tta else ''}: low vegetation + tree "
                   f"{100 * shares.vegetation:.1f} % of the valid pixels")  # fmt: skip
             for name, share in shares.classes.items():
+                print(f"  {name:<22} {100 * share:5.1f} %")
+        if args.strip:
+            print(f"{model.name}: the pale strip's pixels called vegetation, per edit")
+            for name, share in strip_vegetation(model).items():
                 print(f"  {name:<22} {100 * share:5.1f} %")
     return 0
 
