@@ -141,3 +141,27 @@ def test_shadows_fall_away_from_the_sun_as_long_as_height_over_tan_elevation(
     assert abs(measured - (5 + length_px)) <= max(3, 0.03 * length_px), (measured, length_px)
     # Nothing on the sunny side.
     assert not shadow[200 - dy * 20, 200 - dx * 20]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_strip_farmland_tiles_the_plan_into_plots_5_to_25_m_wide(seed):
+    """Strip fields cover the whole plan square without overlap, every plot at most 25 m
+    across its rows (the last on each side of the road may be cut narrower), and the first
+    cut, the road, runs across the strips' ends."""
+    from trainer.data.synthetic.layout.country import _strip_cells
+    from trainer.data.synthetic.layout.frame import area
+
+    rng = np.random.default_rng(seed)
+    reach, direction = 120.0, rng.uniform(0, math.pi)
+    cells, cuts = _strip_cells(rng, reach, direction)
+    assert sum(area(c) for c in cells) == pytest.approx((2 * reach) ** 2, rel=1e-6)
+    across = (-math.sin(direction), math.cos(direction))
+    widths = [
+        max(x * across[0] + y * across[1] for x, y in c)
+        - min(x * across[0] + y * across[1] for x, y in c)
+        for c in cells
+    ]
+    assert max(widths) <= 25 + 1e-6 and len(cells) >= 2 * (2 * reach / 25)
+    (x0, y0), (x1, y1) = cuts[0]
+    road = math.atan2(y1 - y0, x1 - x0)
+    assert abs(math.sin(road - direction)) == pytest.approx(1.0, abs=1e-6)

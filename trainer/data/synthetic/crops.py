@@ -16,8 +16,9 @@ from .primitives import Patch, cell_random, choose, fade
 
 CROPS_BY_SEASON = {
     # crop: weight, per season
-    "spring": {"young": 3, "rapeseed": 2, "cereal": 2, "seedbed": 2, "ploughed": 1, "maize": 1},
-    "summer": {"cereal": 4, "maize": 3, "stubble": 1.5, "rapeseed": 1, "ploughed": 0.5},
+    # Ploughed in spring and summer: mostly potato ridges before the haulm closes over them.
+    "spring": {"young": 3, "rapeseed": 2, "cereal": 2, "seedbed": 2, "ploughed": 2, "maize": 1},
+    "summer": {"cereal": 4, "maize": 3, "stubble": 1.5, "rapeseed": 1, "ploughed": 1.5},
     "dry_summer": {"cereal": 3, "stubble": 3, "maize": 3, "ploughed": 1, "seedbed": 0.5},
     "autumn": {"stubble": 3, "ploughed": 3, "maize": 2, "young": 2, "seedbed": 1},
     "winter": {"ploughed": 3, "young": 3, "stubble": 2.5, "seedbed": 1, "maize": 0.3},
@@ -196,7 +197,7 @@ def ploughed(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
     strongly textured, and its ridges stay visible at 20 cm: that, not its colour (dry soil
     can be as pale as concrete), is what tells a field from a gravel track."""
     rng = cv.rng
-    ridged = rng.uniform() < 0.4
+    ridged = rng.uniform() < (0.7 if cv.env.season in ("spring", "summer") else 0.3)
     period = cv.m(rng.uniform(0.6, 0.9) if ridged else rng.uniform(0.3, 0.5))
     depth = rng.uniform(0.1, 0.25) if ridged else rng.uniform(0.06, 0.14)
     wobble = texture(cv, p.shape, rng.uniform(3, 10), 2) * cv.m(0.15)

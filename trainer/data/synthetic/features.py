@@ -70,5 +70,6 @@ FEATURE_CLASSES: dict[str, frozenset[int] | None] = {
     **{f"kind_{kind}": None for kind in SCENE_KINDS},
     **{f"season_{season}": None for season in SEASONS},
     "low_sun": None,
+    "strip_fields": None,
     **{f"sensor_{effect}": None for effect in SENSOR_EFFECTS},
 }

@@ -29,9 +29,12 @@ SOILS: Palette = {
     "loess": ((0.62, 0.53, 0.41), 2.0),
     "sandy": ((0.68, 0.62, 0.50), 1.0),
     "grey": ((0.47, 0.44, 0.40), 1.0),
-    # Dry silt and loam topsoil in sun: pale, nearly colourless, as light as concrete.
+    # Dry silt and loam topsoil in sun: pale, nearly colourless, as light as concrete; under
+    # a camera's automatic white balance dry fields often come out a neutral grey, the very
+    # colour of paving, so colour alone cannot tell them apart.
     "dry_silt": ((0.66, 0.61, 0.57), 1.5),
-    "pale_grey": ((0.60, 0.58, 0.56), 1.0),
+    "pale_grey": ((0.60, 0.58, 0.56), 1.5),
+    "ash": ((0.65, 0.64, 0.62), 1.5),
 }
 PAVING: Palette = {
     "grey": ((0.56, 0.55, 0.53), 4.0),

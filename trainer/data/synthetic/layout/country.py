@@ -53,6 +53,32 @@ def _cells(rng: np.random.Generator, reach: float, size: float, direction: float
     return done, cuts
 
 
+def _strip_cells(rng: np.random.Generator, reach: float, direction: float):
+    """Strip farmland, as across much of Central and Eastern Europe: long plots 5-25 m wide
+    side by side, running back from a road across their ends. Returns the cells and the cut
+    segments (first = the road), as plan coordinates."""
+    square: Polygon = [(-reach, -reach), (reach, -reach), (reach, reach), (-reach, reach)]
+    along = (math.cos(direction), math.sin(direction))
+    across = (-along[1], along[0])
+    offset = rng.uniform(-0.5, 0.5) * reach
+    halves = split_polygon(square, (along[0] * offset, along[1] * offset), along)
+    cuts = [tuple(p for p in halves[0] if p in halves[1])]
+    cells: list[Polygon] = []
+    for rest in halves:
+        at = -1.5 * reach
+        while len(rest) >= 3:
+            at += rng.uniform(5, 25)
+            beyond, strip = split_polygon(rest, (across[0] * at, across[1] * at), across)
+            if len(strip) >= 3 and len(beyond) >= 3:
+                cells.append(strip)
+                cuts.append(tuple(p for p in strip if p in beyond))
+                rest = beyond
+            elif len(beyond) < 3:  # the last strip
+                cells.append(rest)
+                break
+    return cells, [c for c in cuts if len(c) == 2]
+
+
 def _farmstead(cv: Canvas, fr: Frame, later: Later, poly: Polygon, direction: float) -> None:
     """A farmyard: concrete and gravel, halls and barns, a house, heaps, machinery, cars."""
     rng = cv.rng
@@ -169,15 +195,21 @@ def rural(cv: Canvas, fr: Frame, later: Later) -> None:
     # Fields of 40-200 m; small scenes (drone flights) get smaller plots so that they too
     # show where one crop meets another.
     size = min(rng.uniform(40, 200), cv.extent_m * rng.uniform(0.4, 1.2))
-    cells, cuts = _cells(rng, fr.reach, max(size, 15.0), direction)
-    farm = int(rng.integers(len(cells))) if rng.uniform() < 0.5 else -1
+    strips = rng.uniform() < 0.35
+    if strips:
+        cells, cuts = _strip_cells(rng, fr.reach, direction)
+        cv.note("strip_fields")
+    else:
+        cells, cuts = _cells(rng, fr.reach, max(size, 15.0), direction)
+    farm = int(rng.integers(len(cells))) if rng.uniform() < 0.5 and not strips else -1
     conifers = rng.uniform(0, 0.8)
     for k, poly in enumerate(cells):
-        inner = shrink(poly, rng.uniform(0.5, 3))
+        inner = shrink(poly, rng.uniform(0.2, 1.0) if strips else rng.uniform(0.5, 3))
         if len(inner) < 3 or area(inner) < 20:
             continue
         (u0, v0), (u1, v1) = inner[0], inner[1]
-        rows = math.atan2(v1 - v0, u1 - u0)  # rows along the field's first edge
+        # Rows along a strip, or along a field's first edge.
+        rows = direction if strips else math.atan2(v1 - v0, u1 - u0)
         p = fr.polygon(inner, rows)
         if p is None:
             continue
