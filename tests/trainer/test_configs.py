@@ -31,6 +31,7 @@ CHAIN = {
     "bundled_synthetic_phase_5": "bundled_synthetic_phase_4",
     "bundled_synthetic_phase_6": "bundled_synthetic_phase_5",
     "bundled_synthetic_phase_7": "bundled_synthetic_phase_6",
+    "bundled_synthetic_phase_8": "bundled_synthetic_phase_7",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
