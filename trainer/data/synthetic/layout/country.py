@@ -185,8 +185,9 @@ def _wood(cv: Canvas, fr: Frame, later: Later, p: Patch, conifers: float, featur
 
 
 def rural(cv: Canvas, fr: Frame, later: Later) -> None:
-    """Farmland: fields in rows, meadows, a country road with verges and an avenue, farm
-    tracks, a farmstead, orchards, copses and a pond."""
+    """Farmland: fields in rows (blocks, or one scene in three long narrow strips), meadows,
+    a country road with verges and an avenue, farm tracks, a farmstead, orchards, copses and
+    a pond."""
     rng = cv.rng
     full = fr.rect(-fr.reach, fr.reach, -fr.reach, fr.reach)
     if full is not None:
