@@ -66,7 +66,7 @@ def _strip_cells(rng: np.random.Generator, reach: float, direction: float):
     cells: list[Polygon] = []
     for rest in halves:
         at = -1.5 * reach
-        while len(rest) >= 3:
+        while True:
             at += rng.uniform(5, 25)
             beyond, strip = split_polygon(rest, (across[0] * at, across[1] * at), across)
             if len(strip) >= 3 and len(beyond) >= 3:
