@@ -32,6 +32,8 @@ CHAIN = {
     "bundled_synthetic_phase_6": "bundled_synthetic_phase_5",
     "bundled_synthetic_phase_7": "bundled_synthetic_phase_6",
     "bundled_synthetic_phase_8": "bundled_synthetic_phase_7",
+    "bundled_synthetic_phase_9": "bundled_synthetic_phase_8",
+    "bundled_synthetic_phase_10": "bundled_synthetic_phase_9",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
