@@ -35,20 +35,36 @@ SAMPLE_SIZE = 1000
 
 def choose_checkpoint(checkpoints: list[Path], datasets: list[Path], work: Path) -> Path:
     """The checkpoint with the highest mean validation mIoU over ``datasets``."""
-    from trainer.evaluate import evaluate
-
     means = {}
     for checkpoint in checkpoints:
         scores = []
         for data in datasets:
             out = work / f"{checkpoint.parent.parent.name}_{data.name}"
-            report = evaluate(checkpoint, data, out, split="validation", device="cpu")
-            scores.append(report.metrics["miou_all"])
+            scores.append(validation_miou(checkpoint, data, out))
         means[checkpoint] = sum(scores) / len(scores)
         table = ", ".join(f"{d.name} {100 * s:.1f}" for d, s in zip(datasets, scores))
         print(f"{checkpoint}: validation mIoU6 {table}; mean {100 * means[checkpoint]:.1f}",
               file=sys.stderr)  # fmt: skip
     return max(checkpoints, key=means.__getitem__)
+
+
+def validation_miou(checkpoint: Path, data: Path, out: Path) -> float:
+    """mIoU (6 classes) of ``checkpoint`` on ``data``'s validation split. A score written to
+    ``out`` after both the checkpoint and the dataset's manifest were last written is read
+    back rather than evaluated again: adding a phase then costs its own evaluations, not all
+    of them anew."""
+    import json
+
+    from trainer.evaluate import evaluate
+
+    saved = out / "metrics.json"
+    sources = (checkpoint, data / "manifest.json")
+    if saved.is_file() and all(saved.stat().st_mtime > p.stat().st_mtime for p in sources):
+        metrics = json.loads(saved.read_text())
+        if metrics.get("split") == "validation" and metrics.get("model") == str(checkpoint):
+            return float(metrics["miou_all"])
+    report = evaluate(checkpoint, data, out, split="validation", device="cpu")
+    return float(report.metrics["miou_all"])
 
 
 # --- sample -------------------------------------------------------------------------------
