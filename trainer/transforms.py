@@ -39,6 +39,10 @@ class AugmentConfig:
     # concrete): these make the model lean on texture and shape as well.
     saturation: float = 0.0
     grayscale: float = 0.0
+    # A colour cast per tile (0 = off): red and blue gains 1 ± w in opposite directions
+    # (warm / cool), green 1 ± w/2 (tint), w up to `white_balance`: cameras' automatic white
+    # balance errs by this much, so brown soil can come out grey and grey paving brownish.
+    white_balance: float = 0.0
     # fastai's aug_transforms (0 / [] = off): rotation up to `rotate` degrees, zoom in
     # [zoom[0], zoom[1]] and warp of `warp` magnitude, each with chance p_affine; brightness
     # and contrast of `lighting`, each with chance p_lighting.
@@ -66,6 +70,8 @@ class AugmentConfig:
             raise ValueError("[augment] saturation must lie in [0, 1]")
         if not 0 <= self.grayscale <= 1:
             raise ValueError("[augment] grayscale must lie in [0, 1]")
+        if not 0 <= self.white_balance <= 0.5:
+            raise ValueError("[augment] white_balance must lie in [0, 0.5]")
 
 
 def d4(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -134,6 +140,8 @@ def augment(
             c = 1 + _uniform(generator, -config.contrast, config.contrast)
             mean = image.mean(dim=(1, 2), keepdim=True)
             image = ((image - mean) * c + mean + b).clamp(0, 1)
+        if config.white_balance:
+            image = _colour_cast(image, config.white_balance, generator)
         if config.saturation or config.grayscale:
             image = _recolour(image, config, generator)
         image, label = _flip(image, label, config, generator)
@@ -168,6 +176,17 @@ def _recolour(
     luma = (rgb * weights).sum(dim=0, keepdim=True)
     rgb = luma.expand_as(rgb) if grey else (luma + (rgb - luma) * factor).clamp(0, 1)
     return torch.cat([rgb, image[3:]])
+
+
+def _colour_cast(image: torch.Tensor, amount: float, generator: torch.Generator) -> torch.Tensor:
+    """Gains (1 + warm, 1 + tint, 1 - warm) on the RGB bands, warm in ±``amount`` and tint in
+    ±``amount`` / 2; other bands untouched."""
+    warm = _uniform(generator, -amount, amount)
+    tint = _uniform(generator, -amount / 2, amount / 2)
+    if image.shape[0] < 3:
+        return image
+    gains = torch.tensor((1 + warm, 1 + tint, 1 - warm), dtype=image.dtype, device=image.device)
+    return torch.cat([(image[:3] * gains.view(3, 1, 1)).clamp(0, 1), image[3:]])
 
 
 def _chance(generator: torch.Generator, p: float) -> bool:

@@ -120,8 +120,23 @@ def test_saturation_scales_colour_around_luminance_within_its_range():
     assert out.min() >= 0 and out.max() <= 1
 
 
-@pytest.mark.parametrize("option", ["saturation", "grayscale"])
-def test_colour_options_outside_zero_to_one_are_refused(option):
+def test_white_balance_casts_each_tile_warm_or_cool_within_its_range():
+    images = torch.rand(32, 4, 8, 8) * 0.5 + 0.25  # RGB + a band the cast must leave alone
+    labels = torch.zeros(32, 8, 8, dtype=torch.long)
+    config = AugmentConfig(flips="none", scale=[], brightness=0.0, contrast=0.0,
+                           white_balance=0.2)  # fmt: skip
+    out, out_labels = augment(images, labels, config, torch.Generator().manual_seed(0))
+    gains = (out[:, :3] / images[:, :3]).flatten(2).mean(2)  # one gain per tile and band
+    assert torch.allclose(out[:, :3], images[:, :3] * gains[:, :, None, None], atol=1e-5)
+    warm = gains[:, 0] - 1
+    assert torch.allclose(gains[:, 2], 1 - warm, atol=1e-5)  # red up, blue down, or back
+    assert warm.abs().max() <= 0.2 + 1e-5 and (gains[:, 1] - 1).abs().max() <= 0.1 + 1e-5
+    assert warm.max() > 0.1 and warm.min() < -0.1  # both ways, drawn per tile
+    assert torch.equal(out[:, 3], images[:, 3]) and torch.equal(out_labels, labels)
+
+
+@pytest.mark.parametrize("option", ["saturation", "grayscale", "white_balance"])
+def test_colour_options_outside_their_range_are_refused(option):
     with pytest.raises(ValueError, match=option):
         AugmentConfig(**{option: 1.5})
 
