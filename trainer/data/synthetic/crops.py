@@ -192,13 +192,15 @@ def stubble(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
 
 
 def ploughed(cv: Canvas, p: Patch) -> tuple[np.ndarray, np.ndarray]:
-    """Ploughed land: furrows 30-50 cm apart, or ridged beds 60-90 cm apart (potatoes,
-    ridge-tilled rows), lit on one flank, clods, wetter in the troughs. Real ploughed soil is
-    strongly textured, and its ridges stay visible at 20 cm: that, not its colour (dry soil
-    can be as pale as concrete), is what tells a field from a gravel track."""
+    """Ploughed land: furrows 30-50 cm apart, or ridges and beds 70-160 cm apart (potato
+    ridges 75-90 cm, ridge-tilled rows, bed-formed vegetables and strawberries up to 1.6 m),
+    lit on one flank, clods, wetter in the troughs. Real ploughed soil is strongly textured,
+    and its ridges stay visible at 20 cm (a 1 m ridge is 5 pixels there; a 60 cm one nearly
+    averages away): that, not its colour (dry soil can be as pale as concrete), is what tells
+    a field from a gravel track."""
     rng = cv.rng
     ridged = rng.uniform() < (0.7 if cv.env.season in ("spring", "summer") else 0.3)
-    period = cv.m(rng.uniform(0.6, 0.9) if ridged else rng.uniform(0.3, 0.5))
+    period = cv.m(rng.uniform(0.7, 1.6) if ridged else rng.uniform(0.3, 0.5))
     depth = rng.uniform(0.1, 0.25) if ridged else rng.uniform(0.06, 0.14)
     wobble = texture(cv, p.shape, rng.uniform(3, 10), 2) * cv.m(0.15)
     phase = (p.t + wobble) / period * 2 * np.pi
