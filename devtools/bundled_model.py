@@ -10,7 +10,8 @@ Usage: python -m devtools.bundled_model choose --checkpoint A.pt --checkpoint B.
 ``choose`` scores each phase's best checkpoint on the validation split of every dataset
 given and prints the path of the one with the highest mean validation mIoU (6 classes): each
 phase chose its epoch on its own validation scenes, so this compares them on all of them.
-The test split is never read.
+The test split is never read. Scores in ``--work`` written after their checkpoint and dataset
+are read back, not evaluated again.
 
 ``int8`` writes ``M_int8.onnx`` (and its card) beside the model: calibrated on synthetic
 scenes made for the purpose (their own seed: scenes no training or test split holds), then

@@ -4,7 +4,7 @@
 # export with its card -> the test split scored beside the colour k-NN baseline, written into
 # the model's metadata and card -> the sample scene. Everything the card says comes from
 # these runs; intermediate files go to runs/bundled/ (git-ignored).
-# About six and a half hours on a 2-core CPU.
+# About seven hours on a 2-core CPU.
 #
 #   bash devtools/train_bundled.sh                  # the whole thing
 #   SKIP_TRAIN=1 bash devtools/train_bundled.sh     # reuse runs/bundled's checkpoint
