@@ -34,6 +34,7 @@ CHAIN = {
     "bundled_synthetic_phase_8": "bundled_synthetic_phase_7",
     "bundled_synthetic_phase_9": "bundled_synthetic_phase_8",
     "bundled_synthetic_phase_10": "bundled_synthetic_phase_9",
+    "bundled_synthetic_phase_11": "bundled_synthetic_phase_10",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
