@@ -35,6 +35,7 @@ CHAIN = {
     "bundled_synthetic_phase_9": "bundled_synthetic_phase_8",
     "bundled_synthetic_phase_10": "bundled_synthetic_phase_9",
     "bundled_synthetic_phase_11": "bundled_synthetic_phase_10",
+    "bundled_synthetic_phase_12": "bundled_synthetic_phase_11",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
