@@ -4,7 +4,7 @@
 # export with its card -> the test split scored beside the colour k-NN baseline, written into
 # the model's metadata and card -> the sample scene. Everything the card says comes from
 # these runs; intermediate files go to runs/bundled/ (git-ignored).
-# About nine hours on a 2-core CPU.
+# About eleven hours on a 2-core CPU.
 #
 #   bash devtools/train_bundled.sh                  # the whole thing
 #   SKIP_TRAIN=1 bash devtools/train_bundled.sh     # reuse runs/bundled's checkpoint
@@ -18,12 +18,13 @@ MODEL=resources/models/cse_unet_synthetic.onnx
 CONFIGS=(bundled_synthetic bundled_synthetic_phase_2 bundled_synthetic_phase_3 \
     bundled_synthetic_phase_4 bundled_synthetic_phase_5 bundled_synthetic_phase_6 \
     bundled_synthetic_phase_7 bundled_synthetic_phase_8 bundled_synthetic_phase_9 \
-    bundled_synthetic_phase_10 bundled_synthetic_phase_11 bundled_synthetic_phase_12)
+    bundled_synthetic_phase_10 bundled_synthetic_phase_11 bundled_synthetic_phase_12 \
+    bundled_synthetic_phase_13 bundled_synthetic_phase_14)
 
 # The synthetic scene sets, one per phase: "folder scenes size seed test-fraction". Scenes v2
 # at 3-20 cm (each GeoTIFF carries its own GSD): 24 large training scenes and 6 test scenes
 # (the benchmark split's tile ids) for phase 1, 94 smaller training scenes of other seeds for
-# each of phases 2-4, 144 for phase 5, 194 for each of phases 6-12; the resampled copies
+# each of phases 2-4, 144 for phase 5, 194 for each of phases 6-14; the resampled copies
 # (<folder>_20cm, tiled into dataset<suffix>_20cm) put them all at the model's 20 cm.
 SCENE_SETS=(
     "scenes 30 2000 2026 0.2"
@@ -38,6 +39,8 @@ SCENE_SETS=(
     "scenes_j 200 1000 2035 0.03"
     "scenes_k 200 1000 2036 0.03"
     "scenes_l 200 1000 2037 0.03"
+    "scenes_m 200 1000 2038 0.03"
+    "scenes_n 200 1000 2039 0.03"
 )
 
 run() {

@@ -36,6 +36,8 @@ CHAIN = {
     "bundled_synthetic_phase_10": "bundled_synthetic_phase_9",
     "bundled_synthetic_phase_11": "bundled_synthetic_phase_10",
     "bundled_synthetic_phase_12": "bundled_synthetic_phase_11",
+    "bundled_synthetic_phase_13": "bundled_synthetic_phase_12",
+    "bundled_synthetic_phase_14": "bundled_synthetic_phase_13",
 }
 CONFIGS = {p.stem: p for p in shipped_configs()}
 
