@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "teach a model your imagery from a few labelled polygons (minutes on a CPU)",
     ),
     "export": ("trainer.commands.export", "export a training checkpoint to ONNX with its metadata"),
+    "rebuild": (
+        "trainer.commands.rebuild",
+        "a checkpoint rebuilt from an exported ONNX model, to train it further",
+    ),
     "card": ("trainer.commands.card", "write an exported model's card from its metadata"),
     "quantize": (
         "trainer.commands.quantize",

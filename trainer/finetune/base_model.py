@@ -140,8 +140,9 @@ def _conv_calls(module: nn.Module, channels: int, divisor: int) -> list[_ConvCal
     return calls
 
 
-def load_onnx_weights(module: nn.Module, path: Path) -> None:
-    """Fill ``module`` with the weights of the ONNX graph it was exported as."""
+def load_onnx_weights(module: nn.Module, path: Path) -> list[nn.BatchNorm2d]:
+    """Fill ``module`` with the weights of the ONNX graph it was exported as; returns the
+    BatchNorms folded into their convolutions (identities now, carrying the folded bias)."""
     import onnx
     from onnx import numpy_helper
 
@@ -169,6 +170,7 @@ def load_onnx_weights(module: nn.Module, path: Path) -> None:
             )
         _assign(call, weight, bias)
     _check_against_onnx(module, path, first.in_channels, divisor)
+    return [call.batchnorm for call in calls if call.batchnorm is not None]
 
 
 def _load_named(module: nn.Module, initializers: dict[str, np.ndarray]) -> None:

@@ -1,0 +1,98 @@
+"""A checkpoint rebuilt from an exported ONNX model: the graph's output in eval mode, nearly
+that in training mode, and a warm start that carries the run's record on."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnxruntime as ort
+import torch
+from torch import nn
+
+from engine.metadata import read_onnx_props
+from trainer.checkpoint import warm_start
+from trainer.cli import main
+from trainer.export import load_checkpoint, model_from_checkpoint
+from trainer.model_record import KEY_TRAINING_RUN
+from trainer.rebuild import training_batches
+
+
+def _exported(trained, tmp_path):
+    path = tmp_path / "model.onnx"
+    best = trained / "checkpoints" / "best.pt"
+    assert main(["export", str(best), "--out", str(path), "--output-kind", "logits"]) == 0
+    return path
+
+
+def _rebuilt(path, data, tmp_path, tiles=64):
+    out = tmp_path / "rebuilt.pt"
+    assert main(["rebuild", str(path), "--data", str(data), "--out", str(out),
+                 "--tiles", str(tiles)]) == 0  # fmt: skip
+    model, _ = model_from_checkpoint(load_checkpoint(out))
+    return out, model
+
+
+def _batchnorms_training(model: nn.Module) -> nn.Module:
+    """Eval mode but for the BatchNorms (dropout would hide what they do)."""
+    model.eval()
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.train()
+    return model
+
+
+def _all_tiles(data) -> torch.Tensor:
+    return torch.cat(list(training_batches(data, tiles=64, batch_size=64)))
+
+
+def test_the_rebuilt_model_computes_the_graph_in_eval_mode(trained, potsdam_prepared, tmp_path):
+    path = _exported(trained, tmp_path)
+    _, model = _rebuilt(path, potsdam_prepared, tmp_path)
+    tiles = _all_tiles(potsdam_prepared)[:4]
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    (expected,) = session.run(None, {session.get_inputs()[0].name: tiles.numpy()})
+    with torch.no_grad():
+        actual = model.eval()(tiles).numpy()
+    assert np.abs(actual - expected).max() < 1e-3
+
+
+def test_training_mode_on_the_measured_tiles_matches_eval_mode(trained, potsdam_prepared, tmp_path):
+    """The batch statistics of the tiles measured on are the statistics stored, so training
+    mode computes what eval mode does; the folded identities of fine-tuning do not."""
+    path = _exported(trained, tmp_path)
+    _, model = _rebuilt(path, potsdam_prepared, tmp_path)
+    tiles = _all_tiles(potsdam_prepared)
+    with torch.no_grad():
+        graph = model.eval()(tiles)
+        training = _batchnorms_training(model)(tiles)
+    assert (graph - training).abs().max() < 1e-2 * graph.abs().max()
+
+    from trainer.finetune.base_model import load_base_model
+
+    identity = load_base_model(str(path)).module
+    with torch.no_grad():
+        undone = _batchnorms_training(identity)(tiles)
+    assert (graph - undone).abs().max() > 0.1 * graph.abs().max()
+
+
+def test_a_phase_warm_starts_from_it_with_the_run_record(trained, potsdam_prepared, tmp_path):
+    path = _exported(trained, tmp_path)
+    out, rebuilt = _rebuilt(path, potsdam_prepared, tmp_path)
+    fresh, _ = model_from_checkpoint(load_checkpoint(trained / "checkpoints" / "best.pt"))
+    for parameter in fresh.parameters():
+        nn.init.zeros_(parameter)
+    started = warm_start(fresh, out, "cse_unet_study")
+    assert started.notes == []
+    assert started.run_record == json.loads(read_onnx_props(path)[KEY_TRAINING_RUN])
+    for name, tensor in rebuilt.state_dict().items():
+        assert torch.equal(fresh.state_dict()[name], tensor), name
+
+
+def test_rebuild_never_overwrites_a_file(trained, potsdam_prepared, tmp_path, capsys):
+    path = _exported(trained, tmp_path)
+    out = tmp_path / "taken.pt"
+    out.write_bytes(b"someone's checkpoint")
+    assert main(["rebuild", str(path), "--data", str(potsdam_prepared), "--out", str(out)]) == 1
+    assert out.read_bytes() == b"someone's checkpoint"
+    assert "exists" in capsys.readouterr().err
