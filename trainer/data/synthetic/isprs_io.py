@@ -174,19 +174,30 @@ def synthesize(
     """Generate and write ``scenes`` scenes, yielding each as it is written (in tile order).
     Each scene draws from its own generator seeded by (seed, row, col), so ``workers``
     processes write the same files as one."""
+    jobs = tile_ids(scenes, test_fraction)
+    yield from synthesize_tiles(out_dir, jobs, size, seed, options, workers)
+
+
+def synthesize_tiles(
+    out_dir: Path,
+    jobs: list[tuple[str, str]],
+    size: int = 2000,
+    seed: int = 0,
+    options: SceneOptions | None = None,
+    workers: int = 1,
+) -> Iterator[WrittenScene]:
+    """The scenes of the (tile id, split) pairs given, each the same as in a whole run of
+    the same seed: a set's chosen scenes can be written alone."""
     options = options or SceneOptions()
-    jobs = [
-        (Path(out_dir), t, split, size, seed, options)
-        for t, split in tile_ids(scenes, test_fraction)
-    ]
+    work = [(Path(out_dir), t, split, size, seed, options) for t, split in jobs]
     written: list[WrittenScene] = []
     if workers <= 1:
-        for job in jobs:
+        for job in work:
             written.append(_one(job))
             yield written[-1]
     else:
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            for w in pool.map(_one, jobs):
+            for w in pool.map(_one, work):
                 written.append(w)
                 yield w
     _write_index(Path(out_dir), written)
