@@ -113,6 +113,13 @@ def finetune_base(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def finetune_base_wide(tmp_path_factory) -> Path:
+    """The base at width 16: for tests that assert how well fine-tuning learns."""
+    folder = tmp_path_factory.mktemp("base_wide")
+    return finetune_inputs.export_model(folder / "tiny_base.onnx", base_width=16)
+
+
+@pytest.fixture(scope="session")
 def export_finetune_base():
     """``export_finetune_base(path, architecture)``: a small trained base model of any kind."""
     return finetune_inputs.export_model
