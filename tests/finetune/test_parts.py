@@ -196,3 +196,23 @@ def test_held_out_scoring_runs_only_the_tiles_that_hold_held_out_pixels():
     assert corner.tiles < everything.tiles / 4
     assert np.array_equal(part[needed], full[needed])
     assert np.array_equal(full, (raw[0] <= 127).astype(np.uint8))  # tiles cover every pixel
+
+
+def test_a_new_head_is_drawn_from_the_plan_seed_whatever_ran_before(finetune_base):
+    """New classes' rows start from the seed, so the score before training and the model
+    are the same run after run; rows of classes the base knows are its own."""
+    from trainer.finetune.network import fit_head
+
+    base = load_base_model(str(finetune_base))
+    scheme = build_scheme(["water", "building", "field"], base.metadata.classes)
+    heads = []
+    for seed, noise in ((0, 1), (0, 2), (1, 1)):
+        torch.manual_seed(noise)  # what ran before in the process
+        module = load_base_model(str(finetune_base)).module
+        heads.append(fit_head(module, scheme, seed).head)
+    assert torch.equal(heads[0].weight, heads[1].weight)
+    assert torch.equal(heads[0].bias, heads[1].bias)
+    assert not torch.equal(heads[0].weight, heads[2].weight)
+    known = scheme.names.index("building")
+    own = base.module.head.weight[scheme.base_rows[known]]
+    assert torch.equal(heads[2].weight[known], own)

@@ -3,6 +3,7 @@ tiled prediction of a window for the held-out score."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -17,14 +18,20 @@ from .errors import FinetuneError
 EVAL_OVERLAP = 0.15
 
 
-def fit_head(module: nn.Module, scheme: ClassScheme) -> nn.Module:
+def fit_head(module: nn.Module, scheme: ClassScheme, seed: int = 0) -> nn.Module:
     """Replace the 1×1 head by one with the scheme's classes; rows of classes the base model
-    knows are copied (the head is all the model must relearn for them: nothing)."""
+    knows are copied (the head is all the model must relearn for them: nothing). New rows
+    start as torch initialises a convolution, drawn from ``seed``: the same request gives
+    the same model and the same score before training, whatever ran before in the process."""
     head = getattr(module, "head", None)
     if not isinstance(head, nn.Conv2d) or head.kernel_size != (1, 1):
         raise FinetuneError("the base model has no 1×1 classifier head to adapt")
     new = nn.Conv2d(head.in_channels, len(scheme), kernel_size=1, bias=True)
+    generator = torch.Generator().manual_seed(seed)
+    bound = 1 / math.sqrt(head.in_channels)  # nn.Conv2d's own: kaiming_uniform_(a=sqrt(5))
     with torch.no_grad():
+        nn.init.kaiming_uniform_(new.weight, a=math.sqrt(5), generator=generator)
+        nn.init.uniform_(new.bias, -bound, bound, generator=generator)
         for row, base_row in enumerate(scheme.base_rows):
             if base_row is not None:
                 new.weight[row] = head.weight[base_row]

@@ -113,7 +113,7 @@ def _run(
     )  # fmt: skip
     _check_training_pixels(scene, scheme)
     device, notes = pick_device(options.device)
-    module = fit_head(base.module, scheme)
+    module = fit_head(base.module, scheme, options.plan.seed)
     freeze_batchnorm(module)
     normalisation = Normalisation(meta.pixel_scale, tuple(meta.mean), tuple(meta.std))
     crop = _crop_size(scene, options.plan.crop, int(getattr(module, "size_divisor", 32)))
