@@ -35,7 +35,6 @@ class RebuiltCheckpoint:
     architecture: str
     batchnorms: int  # BatchNorms whose statistics were re-estimated
     tiles: int  # training tiles they were measured on
-    epoch: int | None  # the exported checkpoint's epoch, as its export record says
 
 
 class _ChannelMoments:
@@ -118,15 +117,8 @@ def rebuild_checkpoint(
         )
     module = build_model(meta.architecture, **meta.architecture_args)
     batchnorms = load_onnx_weights(module, model_path)
-    counted = 0
-
-    def counting() -> Iterable[torch.Tensor]:
-        nonlocal counted
-        for batch in training_batches(data, tiles, batch_size):
-            counted += len(batch)
-            yield batch
-
-    unfold_batchnorms(module, batchnorms, counting())
+    unfold_batchnorms(module, batchnorms, training_batches(data, tiles, batch_size))
+    measured = min(tiles, len(TileDataset(data, "train")))
     validation = {k: v for k, v in meta.metrics.items() if k.startswith("validation_")}
     checkpoint_meta = meta.with_changes(output_kind="logits", metrics=validation)
     export = json.loads(props[KEY_EXPORT]) if KEY_EXPORT in props else {}
@@ -142,4 +134,4 @@ def rebuild_checkpoint(
     if run_record is not None:
         content["run_record"] = run_record
     save_checkpoint(out, **content)
-    return RebuiltCheckpoint(out, meta.architecture, len(batchnorms), counted, export.get("epoch"))
+    return RebuiltCheckpoint(out, meta.architecture, len(batchnorms), measured)
