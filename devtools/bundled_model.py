@@ -40,13 +40,23 @@ def choose_checkpoint(checkpoints: list[Path], datasets: list[Path], work: Path)
     for checkpoint in checkpoints:
         scores = []
         for data in datasets:
-            out = work / f"{checkpoint.parent.parent.name}_{data.name}"
+            out = work / f"{score_folder_name(checkpoint)}_{data.name}"
             scores.append(validation_miou(checkpoint, data, out))
         means[checkpoint] = sum(scores) / len(scores)
         table = ", ".join(f"{d.name} {100 * s:.1f}" for d, s in zip(datasets, scores))
         print(f"{checkpoint}: validation mIoU6 {table}; mean {100 * means[checkpoint]:.1f}",
               file=sys.stderr)  # fmt: skip
     return max(checkpoints, key=means.__getitem__)
+
+
+def score_folder_name(checkpoint: Path) -> str:
+    """A name per checkpoint for its saved scores: a run's ``checkpoints/best.pt`` is named
+    by its run, any other file by its own name too, so that two checkpoints side by side
+    (``runs/bundled/phase_14_rebuilt.pt`` and another rebuilt file) never share a folder."""
+    if checkpoint.parent.name == "checkpoints":
+        run = checkpoint.parent.parent.name
+        return run if checkpoint.stem == "best" else f"{run}_{checkpoint.stem}"
+    return checkpoint.stem
 
 
 def validation_miou(checkpoint: Path, data: Path, out: Path) -> float:

@@ -34,3 +34,20 @@ def test_choose_scores_validation_and_reuses_only_fresh_scores(trained, potsdam_
     later = saved.stat().st_mtime + 5  # the checkpoint retrained after the score was saved
     os.utime(checkpoint, (later, later))
     assert validation_miou(checkpoint, potsdam_prepared, saved.parent) == scored
+
+
+def test_checkpoints_side_by_side_keep_their_own_scores(trained, potsdam_prepared, tmp_path):
+    best = _copy_run(trained, tmp_path / "phase")
+    last = best.with_name("last.pt")
+    rebuilt = tmp_path / "runs" / "phase_rebuilt.pt"
+    other = rebuilt.with_name("other_rebuilt.pt")
+    rebuilt.parent.mkdir()
+    for copy in (last, rebuilt, other):
+        shutil.copy(best, copy)
+    names = {best: "phase", last: "phase_last", rebuilt: "phase_rebuilt", other: "other_rebuilt"}
+    work = tmp_path / "choose"
+    choose_checkpoint(list(names), [potsdam_prepared], work)
+    assert len(list(work.iterdir())) == len(names)
+    for checkpoint, name in names.items():  # each folder holds its own model's score
+        saved = work / f"{name}_{potsdam_prepared.name}" / "metrics.json"
+        assert json.loads(saved.read_text())["model"] == str(checkpoint)
