@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .losses import LossConfig
+from .standardisation import CHOICES as STANDARDISATIONS
 from .transforms import AugmentConfig
 
 CONFIG_DIR = Path(__file__).resolve().parent / "configs"
@@ -44,6 +45,9 @@ class DataConfig:
     num_workers: int = 2
     max_train_tiles: int = 0  # 0 = all; small numbers for smoke runs
     max_validation_tiles: int = 0
+    # dataset: standardise with the dataset's mean and std; warm_start: with those of the
+    # checkpoint the run starts from (see standardisation.py)
+    standardisation: str = "dataset"
 
 
 @dataclass
@@ -162,6 +166,8 @@ def validate(config: Config, where: str) -> None:
         raise ValueError(f"{where}: [optim] name must be adamw or sgd")
     if config.augment.flips not in ("d4", "hflip", "none"):
         raise ValueError(f"{where}: [augment] flips must be d4, hflip or none")
+    if config.data.standardisation not in STANDARDISATIONS:
+        raise ValueError(f"{where}: [data] standardisation must be dataset or warm_start")
     if config.train.monitor_mode not in ("max", "min"):
         raise ValueError(f"{where}: [train] monitor_mode must be max or min")
     if config.train.early_stop_mode not in ("", "max", "min"):

@@ -43,6 +43,7 @@ from .phases import check_warm_start, warm_start_source
 from .precision import autocast, autocast_dtype
 from .run_folder import RunStatus, check_run_folder, clear_run, read_status, write_status
 from .run_header import header_lines
+from .standardisation import input_standardisation
 from .tracking import Tracker, default_mode
 from .transforms import augment, normalise
 
@@ -151,17 +152,18 @@ class Trainer:
         self.manifest = manifest
         self.class_names = [k["name"] for k in manifest["classes"]]
         self.class_colors = [tuple(k["color"]) for k in manifest["classes"]]
-        self.mean = torch.tensor(manifest["mean"], device=self.device)
-        self.std = torch.tensor(manifest["std"], device=self.device)
+        self.warm_start = None if self.resume else warm_start_source(c, self.init)
         self.style = style_bank(c.augment, manifest.get("resolution_cm"))  # training only
 
         self.folder_state = self._check_folder()
+        self.standardisation = self._standardisation()
+        self.mean = torch.tensor(self.standardisation.mean, device=self.device)
+        self.std = torch.tensor(self.standardisation.std, device=self.device)
         model, self.arch_args = build_model(c, manifest["channels"], len(self.class_names))
-        self.notes: list[str] = []
+        self.notes: list[str] = [f"input standardised with {self.standardisation.source}"]
         if c.model.encoder_weights and not self.dry_run:
             self.notes.append(load_encoder_weights(model, c.model.encoder_weights))
         self.previous_record: dict | None = None
-        self.warm_start = None if self.resume else warm_start_source(c, self.init)
         self.warm_start_text = self._warm_start_text()
         if self.warm_start is not None and not self.dry_run:
             check_warm_start(c, self.warm_start, from_cli=bool(self.init))
@@ -283,6 +285,18 @@ class Trainer:
 
     # --- checkpoints -----------------------------------------------------------------
 
+    def _standardisation(self):
+        """The input statistics: the dataset's, or (``[data] standardisation = "warm_start"``)
+        the warm start's; a resumed run keeps those its own last checkpoint recorded."""
+        choice = self.config.data.standardisation
+        source = self.ckpt_dir / "last.pt" if self.resume else self.warm_start
+        if self.dry_run and source is not None and not source.is_file():
+            source = None  # a dry run loads no weights: the dataset's numbers stand in
+            choice = "dataset"
+        if choice != "dataset" and self.warm_start is not None and not self.dry_run:
+            check_warm_start(self.config, self.warm_start, from_cli=bool(self.init))
+        return input_standardisation(choice, self.manifest, source)
+
     def metadata(self) -> dict[str, str]:
         from engine.metadata import make_metadata, to_onnx_props
 
@@ -294,8 +308,8 @@ class Trainer:
             resolution_cm=m.get("resolution_cm"),
             tile_size=m["tile_size"],
             tile_overlap_pct=15.0,
-            mean=tuple(m["mean"]),
-            std=tuple(m["std"]),
+            mean=self.standardisation.mean,
+            std=self.standardisation.std,
             pixel_scale=float(m.get("pixel_scale", 255.0)),
             input_bands=tuple(range(1, m["channels"] + 1)),
             output_kind="logits",
