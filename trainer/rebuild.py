@@ -13,7 +13,7 @@ measured ones. A phase can then warm-start from a shipped model whose checkpoint
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,19 +87,24 @@ def unfold_batchnorms(
             bn.bias.copy_(folded_bias + mean)
 
 
-def training_batches(data: Path, tiles: int, batch_size: int) -> Iterable[torch.Tensor]:
-    """The first ``tiles`` training tiles of a prepared dataset, standardised as the trainer
-    standardises them (the dataset's own mean and std)."""
-    manifest = read_manifest(data)
-    mean = torch.tensor(manifest["mean"], dtype=torch.float32)
-    std = torch.tensor(manifest["std"], dtype=torch.float32)
+def training_batches(
+    data: Path, tiles: int, batch_size: int, mean: Sequence[float], std: Sequence[float]
+) -> Iterable[torch.Tensor]:
+    """The first ``tiles`` training tiles of a prepared dataset, standardised as the model
+    expects its input (its metadata's mean and std, which need not be this dataset's own: a
+    model trained on other scenes, or one that kept its parent's statistics)."""
+    channels = read_manifest(data)["channels"]
+    if len(mean) != channels:
+        raise ValueError(f"the model standardises {len(mean)} bands, {data} has {channels}")
     dataset = TileDataset(data, "train")
     count = min(tiles, len(dataset))
     if count == 0:
         raise ValueError(f"{data} holds no training tiles to measure the BatchNorms on")
+    mean_t = torch.tensor(mean, dtype=torch.float32)
+    std_t = torch.tensor(std, dtype=torch.float32)
     for start in range(0, count, batch_size):
         images = torch.stack([dataset[i][0] for i in range(start, min(count, start + batch_size))])
-        yield normalise(images, mean, std)
+        yield normalise(images, mean_t, std_t)
 
 
 def rebuild_checkpoint(
@@ -117,7 +122,8 @@ def rebuild_checkpoint(
         )
     module = build_model(meta.architecture, **meta.architecture_args)
     batchnorms = load_onnx_weights(module, model_path)
-    unfold_batchnorms(module, batchnorms, training_batches(data, tiles, batch_size))
+    batches = training_batches(data, tiles, batch_size, meta.mean, meta.std)
+    unfold_batchnorms(module, batchnorms, batches)
     measured = min(tiles, len(TileDataset(data, "train")))
     validation = {k: v for k, v in meta.metrics.items() if k.startswith("validation_")}
     checkpoint_meta = meta.with_changes(output_kind="logits", metrics=validation)

@@ -4,13 +4,14 @@ that in training mode, and a warm start that carries the run's record on."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import onnxruntime as ort
 import torch
 from torch import nn
 
-from engine.metadata import read_onnx_props
+from engine.metadata import from_onnx_props, read_onnx_props
 from trainer.checkpoint import warm_start
 from trainer.cli import main
 from trainer.export import load_checkpoint, model_from_checkpoint
@@ -42,14 +43,28 @@ def _batchnorms_training(model: nn.Module) -> nn.Module:
     return model
 
 
-def _all_tiles(data) -> torch.Tensor:
-    return torch.cat(list(training_batches(data, tiles=64, batch_size=64)))
+def _all_tiles(data, model_path) -> torch.Tensor:
+    """The dataset's training tiles, standardised as the model expects."""
+    meta = from_onnx_props(read_onnx_props(model_path))
+    return torch.cat(list(training_batches(data, 64, 64, meta.mean, meta.std)))
+
+
+def _with_other_statistics(data, tmp_path):
+    """The same tiles under a manifest with other statistics: a dataset the model was not
+    trained on, as when a phase warm-starts on fresh scenes."""
+    copy = tmp_path / "other_scenes"
+    shutil.copytree(data, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["mean"] = [v + 0.2 for v in manifest["mean"]]
+    manifest["std"] = [v * 1.5 for v in manifest["std"]]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    return copy
 
 
 def test_the_rebuilt_model_computes_the_graph_in_eval_mode(trained, potsdam_prepared, tmp_path):
     path = _exported(trained, tmp_path)
     _, model = _rebuilt(path, potsdam_prepared, tmp_path)
-    tiles = _all_tiles(potsdam_prepared)[:4]
+    tiles = _all_tiles(potsdam_prepared, path)[:4]
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     (expected,) = session.run(None, {session.get_inputs()[0].name: tiles.numpy()})
     with torch.no_grad():
@@ -62,7 +77,7 @@ def test_training_mode_on_the_measured_tiles_matches_eval_mode(trained, potsdam_
     mode computes what eval mode does; the folded identities of fine-tuning do not."""
     path = _exported(trained, tmp_path)
     _, model = _rebuilt(path, potsdam_prepared, tmp_path)
-    tiles = _all_tiles(potsdam_prepared)
+    tiles = _all_tiles(potsdam_prepared, path)
     with torch.no_grad():
         graph = model.eval()(tiles)
         training = _batchnorms_training(model)(tiles)
@@ -74,6 +89,21 @@ def test_training_mode_on_the_measured_tiles_matches_eval_mode(trained, potsdam_
     with torch.no_grad():
         undone = _batchnorms_training(identity)(tiles)
     assert (graph - undone).abs().max() > 0.1 * graph.abs().max()
+
+
+def test_it_measures_with_the_models_own_standardisation_on_any_dataset(
+    trained, potsdam_prepared, tmp_path
+):
+    """Another dataset's own mean and std are not what the graph was trained on: measured
+    with them, training mode would start from another function than the shipped one."""
+    path = _exported(trained, tmp_path)
+    other = _with_other_statistics(potsdam_prepared, tmp_path)
+    _, model = _rebuilt(path, other, tmp_path)
+    tiles = _all_tiles(other, path)
+    with torch.no_grad():
+        graph = model.eval()(tiles)
+        training = _batchnorms_training(model)(tiles)
+    assert (graph - training).abs().max() < 1e-2 * graph.abs().max()
 
 
 def test_a_phase_warm_starts_from_it_with_the_run_record(trained, potsdam_prepared, tmp_path):
