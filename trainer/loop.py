@@ -43,7 +43,7 @@ from .phases import check_warm_start, warm_start_source
 from .precision import autocast, autocast_dtype
 from .run_folder import RunStatus, check_run_folder, clear_run, read_status, write_status
 from .run_header import header_lines
-from .standardisation import input_standardisation
+from .standardisation import DATASET, Standardisation, input_standardisation
 from .tracking import Tracker, default_mode
 from .transforms import augment, normalise
 
@@ -285,15 +285,15 @@ class Trainer:
 
     # --- checkpoints -----------------------------------------------------------------
 
-    def _standardisation(self):
+    def _standardisation(self) -> Standardisation:
         """The input statistics: the dataset's, or (``[data] standardisation = "warm_start"``)
         the warm start's; a resumed run keeps those its own last checkpoint recorded."""
         choice = self.config.data.standardisation
         source = self.ckpt_dir / "last.pt" if self.resume else self.warm_start
         if self.dry_run and source is not None and not source.is_file():
             source = None  # a dry run loads no weights: the dataset's numbers stand in
-            choice = "dataset"
-        if choice != "dataset" and self.warm_start is not None and not self.dry_run:
+            choice = DATASET
+        if choice != DATASET and self.warm_start is not None and not self.dry_run:
             check_warm_start(self.config, self.warm_start, from_cli=bool(self.init))
         return input_standardisation(choice, self.manifest, source)
 

@@ -4,9 +4,10 @@ By default a run uses its own dataset's statistics (``prepare`` measures them). 
 on another dataset then feeds its parent's first layer inputs shifted by the difference of
 the two datasets' statistics (about 0.2 std per channel between two synthetic scene sets), so
 the phase begins by undoing that shift. ``[data] standardisation = "warm_start"`` keeps the
-statistics of the checkpoint the run starts from instead: on the first step the model
-computes exactly its parent's function of the raw pixels, and the exported metadata carries
-the statistics the weights were trained with.
+statistics of the checkpoint the run starts from instead: the run starts from its parent's
+own function of the raw pixels (exactly in eval mode; in training mode batch statistics stand
+in for the stored ones), and the exported metadata carries the statistics the weights were
+trained with.
 """
 
 from __future__ import annotations
