@@ -153,6 +153,8 @@ class Trainer:
         self.class_names = [k["name"] for k in manifest["classes"]]
         self.class_colors = [tuple(k["color"]) for k in manifest["classes"]]
         self.warm_start = None if self.resume else warm_start_source(c, self.init)
+        if self.warm_start is not None and not self.dry_run:
+            check_warm_start(c, self.warm_start, from_cli=bool(self.init))
         self.style = style_bank(c.augment, manifest.get("resolution_cm"))  # training only
 
         self.folder_state = self._check_folder()
@@ -166,7 +168,6 @@ class Trainer:
         self.previous_record: dict | None = None
         self.warm_start_text = self._warm_start_text()
         if self.warm_start is not None and not self.dry_run:
-            check_warm_start(c, self.warm_start, from_cli=bool(self.init))
             started_from = load_warm_start(model, self.warm_start, c.model.architecture)
             self.notes += [f"warm start from {self.warm_start}", *started_from.notes]
             self.previous_record = started_from.run_record
@@ -293,8 +294,6 @@ class Trainer:
         if self.dry_run and source is not None and not source.is_file():
             source = None  # a dry run loads no weights: the dataset's numbers stand in
             choice = DATASET
-        if choice != DATASET and self.warm_start is not None and not self.dry_run:
-            check_warm_start(self.config, self.warm_start, from_cli=bool(self.init))
         return input_standardisation(choice, self.manifest, source)
 
     def metadata(self) -> dict[str, str]:
