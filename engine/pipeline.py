@@ -88,24 +88,14 @@ def segment(
     """
     started = time.perf_counter()
     options = options or SegmentationOptions()
-    outputs = outputs or ExtraOutputs()
-    extra = outputs.paths()
-    if options.batch_size < 1:
-        raise InputError(
-            f"batch size must be at least 1, got {options.batch_size}: change {{option}}",
-            option="batch_size",
-        )
+    extra = (outputs or ExtraOutputs()).paths()
+    _check_request(input_path, output_path, extra, options)
     timings: dict[str, float] = {}
     if isinstance(model, LoadedModel):
         loaded = model
     else:
         loaded = load_model(model, device=options.device, num_threads=options.num_threads)
     timings["load_model"] = time.perf_counter() - started
-    for name, path in {"output": Path(output_path), **extra}.items():
-        if path.resolve() == Path(input_path).resolve():
-            raise InputError(
-                "the output is the input raster: choose another file with {option}", option=name
-            )
     stages = _Stages(progress, "polygons" in extra)
     source = RasterSource.open(input_path)
     staging = Staging()
@@ -117,43 +107,15 @@ def segment(
             plan = plan.tile_rows(*tile_rows)
         if "polygons" in extra:  # a unit that cannot apply is said before the run, not after
             sieve_threshold(options.min_area_m2, plan.pixel_area_m2)
-        w, h = plan.window[2:]
-        heads = loaded.metadata.heads
-        names = _head_names(loaded)
-        grid = (w, h, plan.output_geotransform(), source.projection)
-        writer = class_map_writer(
-            output_path, *grid, [[(c.name, c.color) for c in head] for head in heads], staging,
-            descriptions=names, cog=options.cog,
-        )  # fmt: skip
-        writers.append(writer)
-        confidence = None
-        if "confidence" in extra:
-            confidence = confidence_writer(
-                extra["confidence"], *grid, len(heads), staging,
-                descriptions=names if len(heads) > 1 else (), cog=options.cog,
-            )  # fmt: skip
-            writers.append(confidence)
-        run = ThreadedRun(plan, loaded, writer, options, stages.tiles, cancel, timings, confidence)
+        writers = _open_writers(output_path, extra, loaded, plan, source, staging, options)
+        confidence = writers[1] if len(writers) > 1 else None
+        run = ThreadedRun(
+            plan, loaded, writers[0], options, stages.tiles, cancel, timings, confidence
+        )
         run.execute()
-        t = time.perf_counter()
-        start, step = stages.tiles_end, (stages.finish_end - stages.tiles_end) / len(writers)
-        stamp = _stamp(loaded, options, run.counts, plan).tags()
-        for i, each in enumerate(writers):
-            report = stages.span(start + i * step, start + (i + 1) * step, "overviews")
-            each.complete(cancel, report, tags=stamp if each is writer else None)
-        timings["finish"] = time.perf_counter() - t
-        areas = class_areas(heads, run.counts, plan.pixel_area_m2)
-        layers = []
-        if "polygons" in extra:
-            t = time.perf_counter()
-            layers = polygonize_classes(
-                writer.temp, staging.add(extra["polygons"], ".gpkg"), heads,
-                plan.pixel_area_m2, staging, min_area_m2=options.min_area_m2, cancel=cancel,
-                progress=stages.span(stages.finish_end, 1.0, "polygons"),
-            )  # fmt: skip
-            timings["polygons"] = time.perf_counter() - t
-        if "stats" in extra:
-            write_statistics(staging.add(extra["stats"], ".csv"), areas)
+        finished = _Finished(loaded, plan, run, staging, stages, cancel)
+        finished.complete(writers, options, timings)
+        layers = finished.extras(writers[0], extra, options.min_area_m2, timings)
         if progress is not None:
             progress(1.0, "done")
         raise_if_cancelled(cancel)  # asked up to the last report: honoured, nothing renamed
@@ -167,31 +129,136 @@ def segment(
         if plan is not None:
             plan.work.close()
         source.close()
-    details = source.warnings + [w for w in run.gdal_warnings if w not in source.warnings]
     timings["total"] = time.perf_counter() - started
-    valid_pixels = int(run.counts[0][:NODATA].sum())
-    nothing = [] if valid_pixels else [_nothing_valid(input_path, options)]
-    return SegmentationResult(
-        output_path=str(output_path),
-        device=loaded.device,
-        backend=loaded.backend_name,
-        seconds=timings["total"],
-        timings=timings,
-        tiles_processed=run.tiles_processed,
-        tiles_skipped=run.tiles_skipped,
-        class_areas=areas,
-        warnings=list(loaded.warnings) + plan.warnings + _unused(options, extra) + nothing,
-        notes=plan.notes + _dropped_notes(layers),
-        details=details,
-        width=w,
-        height=h,
-        valid_pixels=valid_pixels,
-        pixel_area_m2=plan.pixel_area_m2,
-        confidence_path=str(extra["confidence"]) if "confidence" in extra else None,
-        polygons_path=str(extra["polygons"]) if "polygons" in extra else None,
-        polygon_layers=layers,
-        stats_path=str(extra["stats"]) if "stats" in extra else None,
+    return finished.result(input_path, output_path, extra, options, source, layers, timings)
+
+
+def _check_request(
+    input_path: str | os.PathLike,
+    output_path: str | os.PathLike,
+    extra: dict[str, Path],
+    options: SegmentationOptions,
+) -> None:
+    """Refuse what cannot run before the model is loaded: said in the words of the option."""
+    if options.batch_size < 1:
+        raise InputError(
+            f"batch size must be at least 1, got {options.batch_size}: change {{option}}",
+            option="batch_size",
+        )
+    for name, path in {"output": Path(output_path), **extra}.items():
+        if path.resolve() == Path(input_path).resolve():
+            raise InputError(
+                "the output is the input raster: choose another file with {option}", option=name
+            )
+
+
+def _open_writers(
+    output_path: str | os.PathLike,
+    extra: dict[str, Path],
+    loaded: LoadedModel,
+    plan: Plan,
+    source: RasterSource,
+    staging: Staging,
+    options: SegmentationOptions,
+) -> list[GeoTiffWriter]:
+    """The class map's writer, then the confidence's where one is asked for."""
+    heads = loaded.metadata.heads
+    names = _head_names(loaded)
+    w, h = plan.window[2:]
+    grid = (w, h, plan.output_geotransform(), source.projection)
+    classes = [[(c.name, c.color) for c in head] for head in heads]
+    class_map = class_map_writer(
+        output_path, *grid, classes, staging, descriptions=names, cog=options.cog
     )
+    if "confidence" not in extra:
+        return [class_map]
+    confidence = confidence_writer(
+        extra["confidence"], *grid, len(heads), staging,
+        descriptions=names if len(heads) > 1 else (), cog=options.cog,
+    )  # fmt: skip
+    return [class_map, confidence]
+
+
+@dataclass
+class _Finished:
+    """After the tiles: every raster completed (overviews, stamp), what is made of the
+    finished class map (polygons, statistics), and the run's result."""
+
+    loaded: LoadedModel
+    plan: Plan
+    run: ThreadedRun
+    staging: Staging
+    stages: _Stages
+    cancel: CancelToken | None
+
+    def complete(
+        self, writers: list[GeoTiffWriter], options: SegmentationOptions, timings: dict
+    ) -> None:
+        t = time.perf_counter()
+        stages = self.stages
+        start, step = stages.tiles_end, (stages.finish_end - stages.tiles_end) / len(writers)
+        stamp = _stamp(self.loaded, options, self.run.counts, self.plan).tags()
+        for i, each in enumerate(writers):
+            report = stages.span(start + i * step, start + (i + 1) * step, "overviews")
+            each.complete(self.cancel, report, tags=stamp if i == 0 else None)
+        timings["finish"] = time.perf_counter() - t
+
+    def extras(
+        self, class_map: GeoTiffWriter, extra: dict[str, Path], min_area_m2: float, timings: dict
+    ) -> list:
+        """The polygon layers written (none unless asked for); the statistics CSV if asked."""
+        heads = self.loaded.metadata.heads
+        layers = []
+        if "polygons" in extra:
+            t = time.perf_counter()
+            layers = polygonize_classes(
+                class_map.temp, self.staging.add(extra["polygons"], ".gpkg"), heads,
+                self.plan.pixel_area_m2, self.staging, min_area_m2=min_area_m2,
+                cancel=self.cancel,
+                progress=self.stages.span(self.stages.finish_end, 1.0, "polygons"),
+            )  # fmt: skip
+            timings["polygons"] = time.perf_counter() - t
+        if "stats" in extra:
+            areas = class_areas(heads, self.run.counts, self.plan.pixel_area_m2)
+            write_statistics(self.staging.add(extra["stats"], ".csv"), areas)
+        return layers
+
+    def result(
+        self,
+        input_path,
+        output_path,
+        extra: dict[str, Path],
+        options: SegmentationOptions,
+        source: RasterSource,
+        layers: list,
+        timings: dict[str, float],
+    ) -> SegmentationResult:
+        loaded, plan, run = self.loaded, self.plan, self.run
+        details = source.warnings + [w for w in run.gdal_warnings if w not in source.warnings]
+        valid_pixels = int(run.counts[0][:NODATA].sum())
+        nothing = [] if valid_pixels else [_nothing_valid(input_path, options)]
+        w, h = plan.window[2:]
+        return SegmentationResult(
+            output_path=str(output_path),
+            device=loaded.device,
+            backend=loaded.backend_name,
+            seconds=timings["total"],
+            timings=timings,
+            tiles_processed=run.tiles_processed,
+            tiles_skipped=run.tiles_skipped,
+            class_areas=class_areas(loaded.metadata.heads, run.counts, plan.pixel_area_m2),
+            warnings=list(loaded.warnings) + plan.warnings + _unused(options, extra) + nothing,
+            notes=plan.notes + _dropped_notes(layers),
+            details=details,
+            width=w,
+            height=h,
+            valid_pixels=valid_pixels,
+            pixel_area_m2=plan.pixel_area_m2,
+            confidence_path=str(extra["confidence"]) if "confidence" in extra else None,
+            polygons_path=str(extra["polygons"]) if "polygons" in extra else None,
+            polygon_layers=layers,
+            stats_path=str(extra["stats"]) if "stats" in extra else None,
+        )
 
 
 def _unused(options: SegmentationOptions, extra: dict[str, Path]) -> list[str]:
