@@ -119,13 +119,33 @@ class SegmentationDock(QgsDockWidget):
     def _build(self) -> None:
         body = QWidget()
         layout = QVBoxLayout(body)
-
         self.dependency_box = DependencyBox("Missing dependencies")
         self.dependency_box.setObjectName("dependencyBox")
         self.dependency_label = self.dependency_box.label
         self.copy_command_button = self.dependency_box.copy_button
         layout.addWidget(self.dependency_box)
+        layout.addWidget(self._build_input())
+        layout.addWidget(self._build_model_box())
+        layout.addWidget(self._build_options())
+        layout.addWidget(self._build_area())
+        self.output_box = OutputBox()
+        self.temporary_radio = self.output_box.temporary_radio
+        self.file_radio = self.output_box.file_radio
+        self.output_widget = self.output_box.output_widget
+        layout.addWidget(self.output_box)
+        layout.addWidget(self._build_result())
+        layout.addStretch(1)
+        # Run, Cancel and progress stay below the scrolling part: always in view.
+        container, self.scroll_area = scrolling_page(body, self._build_footer())
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(container, "Segment")
+        self.teach = TeachPanel(self.iface, self.settings, self.user_models_dir, self.model_items)
+        self.teach.model_ready.connect(self.use_new_model)
+        self.tabs.addTab(self.teach, "Teach")
+        self.setWidget(self.tabs)
 
+    def _build_input(self) -> QGroupBox:
         inputs = QGroupBox("Input")
         form = form_in(inputs)
         self.layer_combo = QgsMapLayerComboBox()
@@ -135,8 +155,9 @@ class SegmentationDock(QgsDockWidget):
         narrow_combo(self.layer_combo)
         self.layer_combo.layerChanged.connect(self._layer_changed)
         form.addRow("Raster layer", self.layer_combo)
-        layout.addWidget(inputs)
+        return inputs
 
+    def _build_model_box(self) -> QGroupBox:
         model_box = QGroupBox("Model")
         model_layout = QVBoxLayout(model_box)
         self.model_combo = narrow_combo(QComboBox())
@@ -164,8 +185,9 @@ class SegmentationDock(QgsDockWidget):
         model_layout.addWidget(self.int8_check)
         model_layout.addLayout(buttons)
         model_layout.addWidget(self.model_card)
-        layout.addWidget(model_box)
+        return model_box
 
+    def _build_options(self) -> QGroupBox:
         options = QGroupBox("Options")
         form = form_in(options)
         self.option_form = OptionForm(SegmentationOptions, form)
@@ -176,8 +198,9 @@ class SegmentationDock(QgsDockWidget):
         self.band_picker = BandPicker()
         self.band_picker.changed.connect(self._update_run_state)
         form.addRow("Bands", self.band_picker)
-        layout.addWidget(options)
+        return options
 
+    def _build_area(self) -> QGroupBox:
         area = QGroupBox("Area")
         form = form_in(area)
         self.area_combo = narrow_combo(QComboBox())
@@ -191,14 +214,9 @@ class SegmentationDock(QgsDockWidget):
         )
         form.addRow("Segment", self.area_combo)
         form.addRow("Polygons", self.polygon_combo)
-        layout.addWidget(area)
+        return area
 
-        self.output_box = OutputBox()
-        self.temporary_radio = self.output_box.temporary_radio
-        self.file_radio = self.output_box.file_radio
-        self.output_widget = self.output_box.output_widget
-        layout.addWidget(self.output_box)
-
+    def _build_result(self) -> QGroupBox:
         self.result_box = QGroupBox("Result")
         self.result_layout = QVBoxLayout(self.result_box)
         self.summary_label = QLabel()
@@ -206,10 +224,9 @@ class SegmentationDock(QgsDockWidget):
         self.result_layout.addWidget(self.summary_label)
         self.area_tables: list[QTableWidget] = []
         self.result_box.setVisible(False)
-        layout.addWidget(self.result_box)
-        layout.addStretch(1)
+        return self.result_box
 
-        # Run, Cancel and progress stay below the scrolling part: always in view.
+    def _build_footer(self) -> JobFooter:
         self.footer = JobFooter("Run")
         self.footer.setObjectName("footer")
         self.footer.set_idle_callback(self._update_run_state)
@@ -225,14 +242,7 @@ class SegmentationDock(QgsDockWidget):
         )
         self.diagnostics_button.clicked.connect(self.copy_diagnostics)
         self.footer.buttons.addWidget(self.diagnostics_button)
-        container, self.scroll_area = scrolling_page(body, self.footer)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(container, "Segment")
-        self.teach = TeachPanel(self.iface, self.settings, self.user_models_dir, self.model_items)
-        self.teach.model_ready.connect(self.use_new_model)
-        self.tabs.addTab(self.teach, "Teach")
-        self.setWidget(self.tabs)
+        return self.footer
 
     @property
     def task(self) -> JobTask | None:
