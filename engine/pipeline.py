@@ -107,7 +107,7 @@ def segment(
             plan = plan.tile_rows(*tile_rows)
         if "polygons" in extra:  # a unit that cannot apply is said before the run, not after
             sieve_threshold(options.min_area_m2, plan.pixel_area_m2)
-        writers = _open_writers(output_path, extra, loaded, plan, source, staging, options)
+        _open_writers(writers, output_path, extra, loaded, plan, source, staging, options)
         confidence = writers[1] if len(writers) > 1 else None
         run = ThreadedRun(
             plan, loaded, writers[0], options, stages.tiles, cancel, timings, confidence
@@ -153,6 +153,7 @@ def _check_request(
 
 
 def _open_writers(
+    writers: list[GeoTiffWriter],
     output_path: str | os.PathLike,
     extra: dict[str, Path],
     loaded: LoadedModel,
@@ -160,23 +161,28 @@ def _open_writers(
     source: RasterSource,
     staging: Staging,
     options: SegmentationOptions,
-) -> list[GeoTiffWriter]:
-    """The class map's writer, then the confidence's where one is asked for."""
+) -> None:
+    """The class map's writer, then the confidence's where one is asked for, each put in
+    ``writers`` as soon as it is open, so that a failure opening the next still closes it."""
     heads = loaded.metadata.heads
     names = _head_names(loaded)
     w, h = plan.window[2:]
     grid = (w, h, plan.output_geotransform(), source.projection)
     classes = [[(c.name, c.color) for c in head] for head in heads]
-    class_map = class_map_writer(
-        output_path, *grid, classes, staging, descriptions=names, cog=options.cog
+    writers.append(
+        class_map_writer(output_path, *grid, classes, staging, descriptions=names, cog=options.cog)
     )
-    if "confidence" not in extra:
-        return [class_map]
-    confidence = confidence_writer(
-        extra["confidence"], *grid, len(heads), staging,
-        descriptions=names if len(heads) > 1 else (), cog=options.cog,
-    )  # fmt: skip
-    return [class_map, confidence]
+    if "confidence" in extra:
+        writers.append(
+            confidence_writer(
+                extra["confidence"],
+                *grid,
+                len(heads),
+                staging,
+                descriptions=names if len(heads) > 1 else (),
+                cog=options.cog,
+            )
+        )
 
 
 @dataclass
@@ -192,7 +198,7 @@ class _Finished:
     cancel: CancelToken | None
 
     def complete(
-        self, writers: list[GeoTiffWriter], options: SegmentationOptions, timings: dict
+        self, writers: list[GeoTiffWriter], options: SegmentationOptions, timings: dict[str, float]
     ) -> None:
         t = time.perf_counter()
         stages = self.stages
@@ -204,7 +210,11 @@ class _Finished:
         timings["finish"] = time.perf_counter() - t
 
     def extras(
-        self, class_map: GeoTiffWriter, extra: dict[str, Path], min_area_m2: float, timings: dict
+        self,
+        class_map: GeoTiffWriter,
+        extra: dict[str, Path],
+        min_area_m2: float,
+        timings: dict[str, float],
     ) -> list:
         """The polygon layers written (none unless asked for); the statistics CSV if asked."""
         heads = self.loaded.metadata.heads
@@ -225,8 +235,8 @@ class _Finished:
 
     def result(
         self,
-        input_path,
-        output_path,
+        input_path: str | os.PathLike,
+        output_path: str | os.PathLike,
         extra: dict[str, Path],
         options: SegmentationOptions,
         source: RasterSource,

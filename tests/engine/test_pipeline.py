@@ -11,7 +11,7 @@ from osgeo import gdal
 from engine.cancel import CancelToken
 from engine.errors import Cancelled, InputError, ModelError, OutputError
 from engine.model_file import load_model
-from engine.pipeline import SegmentationOptions, segment
+from engine.pipeline import ExtraOutputs, SegmentationOptions, segment
 
 
 def _count_runs(model):
@@ -408,6 +408,33 @@ def test_write_errors_name_the_users_file_not_the_hidden_one(tmp_path, kit, conv
         segment(raster, convnet, out_dir / "classes.tif")
     assert "partial" not in str(raised.value)
     assert str(out_dir / "classes.tif") in str(raised.value)
+    assert list(out_dir.iterdir()) == []
+
+
+def test_a_confidence_that_cannot_be_opened_closes_the_class_map(
+    tmp_path, kit, convnet, monkeypatch
+):
+    import engine.pipeline as pipeline
+
+    raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(100, 100))
+    opened = []
+
+    def recording(*args, **kwargs):
+        opened.append(real_class_map(*args, **kwargs))
+        return opened[-1]
+
+    def refused(path, *args, **kwargs):
+        raise OutputError(f"cannot create {path}: permission denied")
+
+    real_class_map = pipeline.class_map_writer
+    monkeypatch.setattr(pipeline, "class_map_writer", recording)
+    monkeypatch.setattr(pipeline, "confidence_writer", refused)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    outputs = ExtraOutputs(confidence=out_dir / "confidence.tif")
+    with pytest.raises(OutputError, match="permission denied"):
+        segment(raster, convnet, out_dir / "classes.tif", outputs=outputs)
+    assert len(opened) == 1 and opened[0].dataset is None  # GDAL's handle dropped
     assert list(out_dir.iterdir()) == []
 
 
