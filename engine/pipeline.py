@@ -13,10 +13,11 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .cancel import CancelToken
-from .class_areas import class_areas
+from .class_areas import ClassArea, class_areas
 from .errors import InputError
 from .geotiff_writer import GeoTiffWriter, class_map_writer, confidence_writer, raise_if_cancelled
 from .model_file import LoadedModel, load_model
@@ -197,6 +198,11 @@ class _Finished:
     stages: _Stages
     cancel: CancelToken | None
 
+    @cached_property
+    def areas(self) -> list[ClassArea]:
+        """Each class's pixels, m² and share: counted once, for the CSV and the result."""
+        return class_areas(self.loaded.metadata.heads, self.run.counts, self.plan.pixel_area_m2)
+
     def complete(
         self, writers: list[GeoTiffWriter], options: SegmentationOptions, timings: dict[str, float]
     ) -> None:
@@ -229,8 +235,7 @@ class _Finished:
             )  # fmt: skip
             timings["polygons"] = time.perf_counter() - t
         if "stats" in extra:
-            areas = class_areas(heads, self.run.counts, self.plan.pixel_area_m2)
-            write_statistics(self.staging.add(extra["stats"], ".csv"), areas)
+            write_statistics(self.staging.add(extra["stats"], ".csv"), self.areas)
         return layers
 
     def result(
@@ -256,7 +261,7 @@ class _Finished:
             timings=timings,
             tiles_processed=run.tiles_processed,
             tiles_skipped=run.tiles_skipped,
-            class_areas=class_areas(loaded.metadata.heads, run.counts, plan.pixel_area_m2),
+            class_areas=self.areas,
             warnings=list(loaded.warnings) + plan.warnings + _unused(options, extra) + nothing,
             notes=plan.notes + _dropped_notes(layers),
             details=details,

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+import engine.pipeline as pipeline
 from engine.cancel import CancelToken
 from engine.errors import Cancelled, InputError, ModelError, OutputError
 from engine.model_file import load_model
@@ -414,10 +415,8 @@ def test_write_errors_name_the_users_file_not_the_hidden_one(tmp_path, kit, conv
 def test_a_confidence_that_cannot_be_opened_closes_the_class_map(
     tmp_path, kit, convnet, monkeypatch
 ):
-    import engine.pipeline as pipeline
-
     raster = kit.write_raster(tmp_path / "in.tif", kit.random_image(100, 100))
-    opened = []
+    real_class_map, opened = pipeline.class_map_writer, []
 
     def recording(*args, **kwargs):
         opened.append(real_class_map(*args, **kwargs))
@@ -426,7 +425,6 @@ def test_a_confidence_that_cannot_be_opened_closes_the_class_map(
     def refused(path, *args, **kwargs):
         raise OutputError(f"cannot create {path}: permission denied")
 
-    real_class_map = pipeline.class_map_writer
     monkeypatch.setattr(pipeline, "class_map_writer", recording)
     monkeypatch.setattr(pipeline, "confidence_writer", refused)
     out_dir = tmp_path / "out"
