@@ -4,7 +4,10 @@ No labelled real aerial imagery can be downloaded where this project is built; t
 a real UAV orthophoto (Deepness' test data, ~2 cm) is the one real image at hand. Nearly all
 of it is vegetation (maize, weeds) or bare soil, so a model that transfers should call most
 of its valid pixels low vegetation or tree, and none of it building or car. Prints each
-class's share of the valid pixels (alpha > 0) and the vegetation share, per model.
+class's share of the valid pixels (alpha > 0) and the vegetation share, per model; then the
+vegetation share of each kind of ground apart: the maize, the pale strip, and the marks
+painted onto the image (saturated red, blue and green strokes, about a ninth of it: paint, not
+ground, so no class of the model is right for them; clutter is the nearest).
 
 ``--strip`` asks what the model reads the pale ploughed strip by: it segments edited copies
 of the image (the strip tinted brown, darkened, its texture doubled or flattened) and prints
@@ -46,14 +49,59 @@ class Shares:
     vegetation: float
 
 
-def class_shares(model: Path, tta: bool = False, threads: int = 2) -> Shares:
+def class_shares(model: Path, tta: bool = False, threads: int = 2) -> tuple[Shares, dict]:
+    """The class shares of the valid pixels, and the vegetation share of each kind of
+    ground (:func:`ground_kinds`)."""
     loaded = load_model(model, device="cpu", num_threads=threads)
     with tempfile.TemporaryDirectory() as tmp:
         result = segment(ORTHOPHOTO, loaded, Path(tmp) / "classes.tif",
                          SegmentationOptions(tta=tta))  # fmt: skip
+        called = gdal.Open(str(Path(tmp) / "classes.tif")).ReadAsArray()
     total = sum(a.pixels for a in result.class_areas) or 1
     shares = {a.name: a.pixels / total for a in result.class_areas}
-    return Shares(shares, sum(v for k, v in shares.items() if k.lower() in VEGETATION))
+    vegetation = np.isin(called, [a.index for a in result.class_areas
+                                  if a.name.lower() in VEGETATION])  # fmt: skip
+    by_kind = {name: (float(where.mean()), float(vegetation[where].mean()))
+               for name, where in ground_kinds().items()}  # fmt: skip
+    return Shares(shares, sum(v for k, v in shares.items() if k.lower() in VEGETATION)), by_kind
+
+
+MARK_PIXELS = 2000  # the smallest painted dot is ~3000 pixels; bright maize leaves are specks
+FRINGE_PIXELS = 20  # 40 cm: two of the model's 20 cm working pixels round a mark
+
+
+def _painted(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Marks painted onto the image: saturated colour (no soil or plant is this colourful)
+    in patches of at least MARK_PIXELS (specks of sunlit leaf sieved out); and each pixel's
+    distance to the nearest mark, in pixels."""
+    saturated = (rgb.max(axis=0) - rgb.min(axis=0) > 90).astype(np.uint8)
+    mem = gdal.GetDriverByName("MEM")
+    mask, distance = (mem.Create("", rgb.shape[2], rgb.shape[1], 1, kind)
+                      for kind in (gdal.GDT_Byte, gdal.GDT_Float32))  # fmt: skip
+    band = mask.GetRasterBand(1)  # (a band lives only while its dataset does)
+    band.WriteArray(saturated)
+    gdal.SieveFilter(band, None, band, MARK_PIXELS, 8)
+    gdal.ComputeProximity(band, distance.GetRasterBand(1), ["VALUES=1", "DISTUNITS=PIXEL"])
+    return band.ReadAsArray() > 0, distance.GetRasterBand(1).ReadAsArray()
+
+
+def ground_kinds() -> dict[str, np.ndarray]:
+    """Masks of the valid pixels by kind: the maize (near the marks and away from them),
+    the pale strip, the painted marks."""
+    bands = gdal.Open(str(ORTHOPHOTO)).ReadAsArray().astype(np.float32)
+    painted, distance = _painted(bands[:3])
+    valid = bands[3] > 0
+    strip = np.zeros_like(valid)
+    strip[:, :STRIP_COLUMNS] = True
+    maize = valid & ~painted & ~strip
+    return {
+        "maize, all": maize,
+        "maize, 40 cm round marks": maize & (distance <= FRINGE_PIXELS),
+        "maize, farther": maize & (distance > FRINGE_PIXELS),
+        "pale strip (unpainted)": valid & ~painted & strip,
+        "unpainted, both": valid & ~painted,
+        "painted marks": valid & painted,
+    }
 
 
 StripEdit = Callable[[np.ndarray], np.ndarray]  # float RGB [3, h, w] of the strip -> edited
@@ -79,8 +127,7 @@ def strip_vegetation(model: Path, threads: int = 2) -> dict[str, float]:
     source = gdal.Open(str(ORTHOPHOTO))
     bands = source.ReadAsArray().astype(np.float32)
     rgb, alpha = bands[:3, :, :STRIP_COLUMNS], bands[3, :, :STRIP_COLUMNS] > 0
-    painted = rgb.max(axis=0) - rgb.min(axis=0) > 90  # saturated marks, not soil
-    strip = alpha & ~painted
+    strip = alpha & ~_painted(rgb)[0]
     shares = {}
     with tempfile.TemporaryDirectory() as tmp:
         for k, (name, edit) in enumerate(STRIP_EDITS.items()):
@@ -105,11 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for model in args.model or [BUNDLED]:
         for tta in (False, True) if args.tta else (False,):
-            shares = class_shares(model, tta=tta)
+            shares, by_kind = class_shares(model, tta=tta)
             print(f"{model.name}{' (TTA)' if tta else ''}: low vegetation + tree "
                   f"{100 * shares.vegetation:.1f} % of the valid pixels")  # fmt: skip
             for name, share in shares.classes.items():
                 print(f"  {name:<22} {100 * share:5.1f} %")
+            print("  low vegetation + tree by kind of pixel (its share of the image):")
+            for name, (size, share) in by_kind.items():
+                print(f"    {name:<24} {100 * share:5.1f} %  ({100 * size:4.1f} %)")
         if args.strip:
             print(f"{model.name}: the pale strip's pixels called vegetation, per edit")
             for name, share in strip_vegetation(model).items():
