@@ -6,7 +6,7 @@ of it is vegetation (maize, weeds) or bare soil, so a model that transfers shoul
 of its valid pixels low vegetation or tree, and none of it building or car. Prints each
 class's share of the valid pixels (alpha > 0) and the vegetation share, per model; then the
 vegetation share of each kind of ground apart: the maize, the pale strip, and the marks
-painted onto the image (saturated red, blue and green strokes, about a ninth of it: paint, not
+painted onto the image (saturated red, blue and green strokes, a tenth of it: paint, not
 ground, so no class of the model is right for them; clutter is the nearest).
 
 ``--strip`` asks what the model reads the pale ploughed strip by: it segments edited copies
@@ -43,15 +43,15 @@ STRIP_COLUMNS = 240  # the strip fills the image's left 4.8 m (2 cm pixels) and 
 
 @dataclass
 class Shares:
-    """Each class's share of the valid pixels, and the vegetation classes' together."""
+    """Each class's share of the valid pixels, the vegetation classes' together, and per kind
+    of pixel (:func:`ground_kinds`) its share of the image and the vegetation share in it."""
 
     classes: dict[str, float]
     vegetation: float
+    by_kind: dict[str, tuple[float, float]]
 
 
-def class_shares(model: Path, tta: bool = False, threads: int = 2) -> tuple[Shares, dict]:
-    """The class shares of the valid pixels, and the vegetation share of each kind of
-    ground (:func:`ground_kinds`)."""
+def class_shares(model: Path, tta: bool = False, threads: int = 2) -> Shares:
     loaded = load_model(model, device="cpu", num_threads=threads)
     with tempfile.TemporaryDirectory() as tmp:
         result = segment(ORTHOPHOTO, loaded, Path(tmp) / "classes.tif",
@@ -63,7 +63,8 @@ def class_shares(model: Path, tta: bool = False, threads: int = 2) -> tuple[Shar
                                   if a.name.lower() in VEGETATION])  # fmt: skip
     by_kind = {name: (float(where.mean()), float(vegetation[where].mean()))
                for name, where in ground_kinds().items()}  # fmt: skip
-    return Shares(shares, sum(v for k, v in shares.items() if k.lower() in VEGETATION)), by_kind
+    together = sum(v for k, v in shares.items() if k.lower() in VEGETATION)
+    return Shares(shares, together, by_kind)
 
 
 MARK_PIXELS = 2000  # the smallest painted dot is ~3000 pixels; bright maize leaves are specks
@@ -152,13 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for model in args.model or [BUNDLED]:
         for tta in (False, True) if args.tta else (False,):
-            shares, by_kind = class_shares(model, tta=tta)
+            shares = class_shares(model, tta=tta)
             print(f"{model.name}{' (TTA)' if tta else ''}: low vegetation + tree "
                   f"{100 * shares.vegetation:.1f} % of the valid pixels")  # fmt: skip
             for name, share in shares.classes.items():
                 print(f"  {name:<22} {100 * share:5.1f} %")
             print("  low vegetation + tree by kind of pixel (its share of the image):")
-            for name, (size, share) in by_kind.items():
+            for name, (size, share) in shares.by_kind.items():
                 print(f"    {name:<24} {100 * share:5.1f} %  ({100 * size:4.1f} %)")
         if args.strip:
             print(f"{model.name}: the pale strip's pixels called vegetation, per edit")
