@@ -14,7 +14,10 @@ of the image (the strip tinted brown, darkened, its texture doubled or flattened
 the share of the strip's pixels called vegetation in each. A diagnosis, never a score to
 choose a model by.
 
+``--picture DIR`` also draws, per model, the orthophoto beside what the model calls it.
+
     .venv/bin/python bench/real_orthophoto.py [--model M.onnx ...] [--tta] [--strip]
+        [--picture DIR]
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class Shares:
     classes: dict[str, float]
     vegetation: float
     by_kind: dict[str, tuple[float, float]]
+    class_map: np.ndarray  # the class of each pixel, as the output GeoTIFF holds it
+    colours: dict[int, tuple[str, tuple[int, int, int]]]  # class index -> name, colour
 
 
 def class_shares(model: Path, tta: bool = False, threads: int = 2) -> Shares:
@@ -64,7 +69,38 @@ def class_shares(model: Path, tta: bool = False, threads: int = 2) -> Shares:
     by_kind = {name: (float(where.mean()), float(vegetation[where].mean()))
                for name, where in ground_kinds().items()}  # fmt: skip
     together = sum(v for k, v in shares.items() if k.lower() in VEGETATION)
-    return Shares(shares, together, by_kind)
+    colours = {a.index: (a.name, a.color) for a in result.class_areas}
+    return Shares(shares, together, by_kind, called, colours)
+
+
+def draw(shares: Shares, title: str, path: Path) -> None:
+    """The orthophoto beside its class map, with the legend and the shares by kind."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    rgb = gdal.Open(str(ORTHOPHOTO)).ReadAsArray()[:3].transpose(1, 2, 0)
+    palette = np.zeros((256, 3), dtype=np.uint8)
+    for index, (_, colour) in shares.colours.items():
+        palette[index] = colour
+    fig, axes = plt.subplots(1, 2, figsize=(14, 5.6))
+    panels = ((rgb, "the orthophoto (2 cm)"), (palette[shares.class_map], "the model calls it"))
+    for ax, (image, caption) in zip(axes, panels):
+        ax.imshow(image, interpolation="nearest")
+        ax.set_title(caption, fontsize=10)
+        ax.axis("off")
+    legend = [Patch(facecolor=np.asarray(colour) / 255, edgecolor="0.4",
+                    label=f"{name} {100 * shares.classes[name]:.1f} %")
+              for name, colour in shares.colours.values()]  # fmt: skip
+    axes[1].legend(handles=legend, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    kinds = "; ".join(f"{name} {100 * share:.0f} %" for name, (_, share) in shares.by_kind.items())
+    fig.suptitle(f"{title}: low vegetation + tree {100 * shares.vegetation:.1f} % of the valid "
+                 f"pixels\n(by kind of pixel: {kinds})", fontsize=10)  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
 
 
 MARK_PIXELS = 2000  # the smallest painted dot is ~3000 pixels; bright maize leaves are specks
@@ -150,17 +186,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, action="append", help="default: the bundled")
     parser.add_argument("--tta", action="store_true", help="test-time augmentation too")
     parser.add_argument("--strip", action="store_true", help="what the strip is read by")
+    parser.add_argument("--picture", type=Path, metavar="DIR", help="draw each result here")
     args = parser.parse_args(argv)
     for model in args.model or [BUNDLED]:
         for tta in (False, True) if args.tta else (False,):
             shares = class_shares(model, tta=tta)
-            print(f"{model.name}{' (TTA)' if tta else ''}: low vegetation + tree "
+            title = f"{model.name}{' (TTA)' if tta else ''}"
+            print(f"{title}: low vegetation + tree "
                   f"{100 * shares.vegetation:.1f} % of the valid pixels")  # fmt: skip
             for name, share in shares.classes.items():
                 print(f"  {name:<22} {100 * share:5.1f} %")
             print("  low vegetation + tree by kind of pixel (its share of the image):")
             for name, (size, share) in shares.by_kind.items():
                 print(f"    {name:<24} {100 * share:5.1f} %  ({100 * size:4.1f} %)")
+            if args.picture:
+                args.picture.mkdir(parents=True, exist_ok=True)
+                picture = args.picture / f"{model.stem}{'_tta' if tta else ''}.png"
+                draw(shares, title, picture)
+                print(f"  drawn: {picture}")
         if args.strip:
             print(f"{model.name}: the pale strip's pixels called vegetation, per edit")
             for name, share in strip_vegetation(model).items():
