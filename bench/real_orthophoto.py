@@ -103,7 +103,7 @@ def draw(shares: Shares, title: str, path: Path) -> None:
     plt.close(fig)
 
 
-MARK_PIXELS = 2000  # the smallest painted dot is ~3000 pixels; bright maize leaves are specks
+MARK_PIXELS = 1000  # painted dots are 2000-2500 pixels, specks of sunlit leaf 430 at most
 FRINGE_PIXELS = 20  # 40 cm: two of the model's 20 cm working pixels round a mark
 
 
