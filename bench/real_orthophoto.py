@@ -107,34 +107,47 @@ MARK_PIXELS = 1000  # painted dots are 2000-2500 pixels, specks of sunlit leaf 4
 FRINGE_PIXELS = 20  # 40 cm: two of the model's 20 cm working pixels round a mark
 
 
-def _painted(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _painted(rgb: np.ndarray) -> np.ndarray:
     """Marks painted onto the image: saturated colour (no soil or plant is this colourful)
-    in patches of at least MARK_PIXELS (specks of sunlit leaf sieved out); and each pixel's
-    distance to the nearest mark, in pixels."""
+    in patches of at least MARK_PIXELS (specks of sunlit leaf sieved out)."""
     saturated = (rgb.max(axis=0) - rgb.min(axis=0) > 90).astype(np.uint8)
-    mem = gdal.GetDriverByName("MEM")
-    mask, distance = (mem.Create("", rgb.shape[2], rgb.shape[1], 1, kind)
-                      for kind in (gdal.GDT_Byte, gdal.GDT_Float32))  # fmt: skip
-    band = mask.GetRasterBand(1)  # (a band lives only while its dataset does)
-    band.WriteArray(saturated)
+    mask = _in_memory(saturated)
+    band = mask.GetRasterBand(1)
     gdal.SieveFilter(band, None, band, MARK_PIXELS, 8)
-    gdal.ComputeProximity(band, distance.GetRasterBand(1), ["VALUES=1", "DISTUNITS=PIXEL"])
-    return band.ReadAsArray() > 0, distance.GetRasterBand(1).ReadAsArray()
+    return band.ReadAsArray() > 0
+
+
+def _within(mask: np.ndarray, pixels: int) -> np.ndarray:
+    """Pixels at most ``pixels`` from one of ``mask``'s (the mask's own included)."""
+    source = _in_memory(mask.astype(np.uint8))
+    distance = _in_memory(np.zeros(mask.shape, dtype=np.float32))
+    gdal.ComputeProximity(source.GetRasterBand(1), distance.GetRasterBand(1),
+                          ["VALUES=1", "DISTUNITS=PIXEL"])  # fmt: skip
+    return distance.GetRasterBand(1).ReadAsArray() <= pixels
+
+
+def _in_memory(array: np.ndarray) -> gdal.Dataset:
+    """A one-band in-memory raster holding ``array`` (keep it: its band dies with it)."""
+    kind = gdal.GDT_Float32 if array.dtype == np.float32 else gdal.GDT_Byte
+    dataset = gdal.GetDriverByName("MEM").Create("", array.shape[1], array.shape[0], 1, kind)
+    dataset.GetRasterBand(1).WriteArray(array)
+    return dataset
 
 
 def ground_kinds() -> dict[str, np.ndarray]:
     """Masks of the valid pixels by kind: the maize (near the marks and away from them),
     the pale strip, the painted marks."""
     bands = gdal.Open(str(ORTHOPHOTO)).ReadAsArray().astype(np.float32)
-    painted, distance = _painted(bands[:3])
+    painted = _painted(bands[:3])
+    fringe = _within(painted, FRINGE_PIXELS)
     valid = bands[3] > 0
     strip = np.zeros_like(valid)
     strip[:, :STRIP_COLUMNS] = True
     maize = valid & ~painted & ~strip
     return {
         "maize, all": maize,
-        "maize, 40 cm round marks": maize & (distance <= FRINGE_PIXELS),
-        "maize, farther": maize & (distance > FRINGE_PIXELS),
+        "maize, 40 cm round marks": maize & fringe,
+        "maize, farther": maize & ~fringe,
         "pale strip (unpainted)": valid & ~painted & strip,
         "unpainted, both": valid & ~painted,
         "painted marks": valid & painted,
@@ -164,7 +177,7 @@ def strip_vegetation(model: Path, threads: int = 2) -> dict[str, float]:
     source = gdal.Open(str(ORTHOPHOTO))
     bands = source.ReadAsArray().astype(np.float32)
     rgb, alpha = bands[:3, :, :STRIP_COLUMNS], bands[3, :, :STRIP_COLUMNS] > 0
-    strip = alpha & ~_painted(rgb)[0]
+    strip = alpha & ~_painted(rgb)
     shares = {}
     with tempfile.TemporaryDirectory() as tmp:
         for k, (name, edit) in enumerate(STRIP_EDITS.items()):
